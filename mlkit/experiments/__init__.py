@@ -1,0 +1,24 @@
+"""Reproductions of published tables and figures: ``python -m mlkit reproduce NAME [--quick] [--json]``.
+
+An experiment module defines ``EXPERIMENTS = {"name": run}`` with
+``run(quick: bool = False, as_json: bool = False, out_dir: str = "results") -> dict``: it trains and evaluates
+what the table needs, writes ``<out_dir>/<name>.json`` and ``<out_dir>/<name>.md`` (our numbers with 95%
+intervals beside the paper's), prints the Markdown table (or the JSON) and returns the dict. Notebooks call the
+same functions.
+"""
+from __future__ import annotations
+
+import sys
+
+
+def experiments() -> dict:
+    from mlkit.registry import collect
+
+    return collect(sys.modules[__name__], "EXPERIMENTS")
+
+
+def run_experiment(name: str, quick: bool = False, as_json: bool = False, out_dir: str = "results") -> dict:
+    found = experiments()
+    if name not in found:
+        raise ValueError(f"experiment must be one of {', '.join(sorted(found)) or '(none yet)'}, got {name!r}")
+    return found[name](quick=quick, as_json=as_json, out_dir=out_dir)

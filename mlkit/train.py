@@ -1,0 +1,189 @@
+"""The one training loop for every meta-learner.
+
+Each step: sample a meta-batch, ``loss = meta.meta_loss(batch)``, backpropagate, step the outer optimiser.
+Around that, what a real run needs:
+- ``device="auto"``: CUDA when there is a GPU, the CPU otherwise (never a hard-coded ``.cuda()``);
+- a ``tqdm.auto`` progress bar, validation every ``val_every`` steps on a fixed set of validation tasks,
+  and a ``History`` of training loss and validation metric for plots;
+- atomic checkpoints every ``checkpoint_every`` steps holding weights, optimiser, schedule, sampler and
+  random-number states, so a killed run resumes and continues bit for bit as if never interrupted (CPU);
+- a diverging run (non-finite loss or gradient) stops cleanly and is reported as diverged, not a crash;
+- several processes with ``torch.distributed`` when launched by ``torchrun``: every rank samples its own
+  tasks, gradients are averaged across ranks, rank 0 validates and writes checkpoints.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.distributed as dist
+from tqdm.auto import tqdm
+
+from mlkit.checkpoint import check_compatible, read_checkpoint, save_checkpoint
+from mlkit.checks import check_int
+from mlkit.evaluate import evaluate
+from mlkit.meta.base import MetaLearner
+
+
+@dataclass
+class History:
+    """What happened during training, for plots and reports."""
+
+    steps: list[int] = field(default_factory=list)  # step at the end of each logging window
+    train_loss: list[float] = field(default_factory=list)  # mean meta-loss over that window
+    val_steps: list[int] = field(default_factory=list)
+    val_metric: list[float] = field(default_factory=list)  # validation MSE or accuracy
+    diverged_at: int | None = None  # the step whose loss or gradient was not finite
+
+    @property
+    def diverged(self) -> bool:
+        return self.diverged_at is not None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``"auto"`` -> the local CUDA device when one exists, else the CPU."""
+    if str(device) != "auto":
+        return torch.device(device)
+    if torch.cuda.is_available():
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+    return torch.device("cpu")
+
+
+def _distributed(device: torch.device) -> tuple[int, int]:
+    """(rank, world size); joins the process group when launched with several processes (torchrun)."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return 0, 1
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+    return dist.get_rank(), dist.get_world_size()
+
+
+def _average_gradients(meta: MetaLearner, world: int) -> None:
+    for p in meta.parameters():
+        if p.grad is not None:
+            dist.all_reduce(p.grad)
+            p.grad /= world
+
+
+def _rank_state(sampler, device: torch.device) -> dict[str, Any]:
+    state = {"sampler": sampler.state_dict(), "torch_rng": torch.get_rng_state()}
+    if device.type == "cuda":
+        state["cuda_rng"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def _restore_rank_state(state: dict[str, Any], sampler, device: torch.device) -> None:
+    sampler.load_state_dict(state["sampler"])
+    torch.set_rng_state(state["torch_rng"])
+    if "cuda_rng" in state and device.type == "cuda":
+        torch.cuda.set_rng_state(state["cuda_rng"], device)
+
+
+def train(
+    meta: MetaLearner,
+    sampler,
+    steps: int,
+    *,
+    val_sampler=None,
+    val_every: int = 1000,
+    val_tasks: int = 100,
+    checkpoint: str | Path | None = None,
+    checkpoint_every: int | None = None,
+    resume: bool = True,
+    device: str | torch.device = "auto",
+    seed: int = 0,
+    log_every: int = 10,
+    progress: bool = True,
+    **val_kwargs: Any,
+) -> History:
+    """Meta-train ``meta`` for ``steps`` meta-iterations on tasks from ``sampler``; returns the ``History``.
+
+    With ``checkpoint`` set and ``resume=True``, an existing checkpoint of the same model is loaded and
+    training continues from its step (raising if it holds another model). Extra keyword arguments go to
+    ``meta.adapt`` during validation.
+    """
+    check_int("steps", steps, 1)
+    check_int("val_every", val_every, 1)
+    check_int("log_every", log_every, 1)
+    checkpoint_every = check_int("checkpoint_every", checkpoint_every or val_every, 1)
+    device = resolve_device(device)
+    rank, world = _distributed(device)
+    meta.to(device).train()
+    torch.manual_seed(seed + rank)
+    if rank > 0:  # every rank draws different tasks; rank 0 keeps the single-process stream
+        sampler.generator.manual_seed(sampler.seed + 7919 * rank)
+    optimizer, scheduler = meta.configure_optimizer(steps)
+    history, start = History(), 0
+
+    path = Path(checkpoint) if checkpoint else None
+    if path is not None and resume and path.exists():
+        payload = read_checkpoint(path)
+        check_compatible(payload, meta, path)
+        if len(payload["ranks"]) != world:
+            raise ValueError(f"{path} was written by {len(payload['ranks'])} processes; resume it with that many, not {world}")
+        meta.load_state_dict(payload["model"])
+        optimizer.load_state_dict(payload["optimizer"])
+        if scheduler is not None:
+            scheduler.load_state_dict(payload["scheduler"])
+        history = History(**payload["history"])
+        start = payload["step"]
+        _restore_rank_state(payload["ranks"][rank], sampler, device)
+
+    def save(step: int) -> None:
+        states = [_rank_state(sampler, device)]
+        if world > 1:
+            states = [None] * world
+            dist.all_gather_object(states, _rank_state(sampler, torch.device("cpu")))
+        if rank == 0:
+            save_checkpoint(
+                path, meta, optimizer=optimizer.state_dict(),
+                scheduler=scheduler.state_dict() if scheduler is not None else None,
+                step=step, total_steps=steps, history=history.as_dict(), ranks=states,
+            )
+
+    bar = tqdm(total=steps, initial=start, disable=not progress or rank != 0, desc=meta.name, leave=False)
+    window: list[float] = []
+    for step in range(start + 1, steps + 1):
+        if history.diverged:
+            break
+        batch = sampler.sample().to(device)
+        loss = meta.meta_loss(batch)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if world > 1:
+            _average_gradients(meta, world)
+            dist.all_reduce(loss := loss.detach().clone())
+            loss /= world
+        grads_finite = all(torch.isfinite(p.grad).all() for p in meta.parameters() if p.grad is not None)
+        if not math.isfinite(loss.item()) or not grads_finite:
+            history.diverged_at = step
+            bar.set_postfix_str(f"diverged at step {step}")
+            break
+        if meta.clip_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(meta.parameters(), meta.clip_grad_norm)
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        window.append(loss.item())
+        if step % log_every == 0 or step == steps:
+            history.steps.append(step)
+            history.train_loss.append(sum(window) / len(window))
+            window = []
+            bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}")
+        if val_sampler is not None and rank == 0 and (step % val_every == 0 or step == steps):
+            val_sampler.generator.manual_seed(val_sampler.seed)  # the same validation tasks every time
+            score = evaluate(meta, val_sampler, n_tasks=val_tasks, device=device, **val_kwargs)
+            history.val_steps.append(step)
+            history.val_metric.append(score.mean)
+        if path is not None and (step % checkpoint_every == 0 or step == steps):
+            save(step)
+        bar.update(1)
+    bar.close()
+    return history

@@ -1,0 +1,34 @@
+"""Shared fixtures.
+
+``shared_data`` is the folder of real data beside the project (``../shared/data``, or ``$MLKIT_SHARED_DATA``).
+Tests that need it skip on a laptop without it, but FAIL under ``CI=true``: a missing folder in CI is a
+broken set-up, not a reason to go green.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _shared_data() -> Path:
+    return Path(os.environ.get("MLKIT_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    path = _shared_data()
+    if not (path / "omniglot").is_dir():
+        message = f"shared data folder not found at {path} (set MLKIT_SHARED_DATA)"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message + " -- CI=true, so this is an error, not a skip")
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def omniglot_zips(shared_data: Path) -> list[Path]:
+    return sorted((shared_data / "omniglot").glob("images_background_small*.zip"))
