@@ -20,7 +20,10 @@ def _options(pairs: Sequence[str]) -> dict[str, Any]:
         try:
             out[key] = ast.literal_eval(value)
         except (ValueError, SyntaxError):
-            out[key] = value
+            try:
+                out[key] = float(value)  # "nan", "inf": still numbers, so the method's own check names them
+            except ValueError:
+                out[key] = value
     return out
 
 

@@ -15,6 +15,8 @@ import torch
 from mlkit.checks import check_int
 from mlkit.meta.base import MetaLearner
 
+DRAW_BLOCK = 100  # tasks drawn from the sampler at a time during evaluation
+
 
 @dataclass
 class Score:
@@ -56,7 +58,8 @@ def evaluate(meta: MetaLearner, sampler, n_tasks: int = 600, chunk: int = 100, d
              **adapt_kwargs: Any) -> Score:
     """Adapt to ``n_tasks`` tasks drawn from ``sampler`` (seeded by its constructor) and score the queries.
 
-    Tasks are processed ``chunk`` at a time, batched. Extra keyword arguments go to ``meta.adapt``
+    Tasks are always drawn in blocks of ``DRAW_BLOCK`` (so the tasks, and the numbers, do not depend on
+    ``chunk``) and adapted ``chunk`` at a time, batched. Extra keyword arguments go to ``meta.adapt``
     (e.g. ``steps=10, alpha=0.01``).
     """
     check_int("n_tasks", n_tasks, 1)
@@ -66,11 +69,11 @@ def evaluate(meta: MetaLearner, sampler, n_tasks: int = 600, chunk: int = 100, d
     meta.eval()
     values = []
     try:
-        done = 0
-        while done < n_tasks:
-            batch = sampler.sample(min(chunk, n_tasks - done)).to(device)
-            values.append(task_metrics(meta, batch, **adapt_kwargs).detach().cpu())
-            done += batch.n_tasks
+        for start in range(0, n_tasks, DRAW_BLOCK):
+            block = sampler.sample(min(DRAW_BLOCK, n_tasks - start))
+            for first in range(0, block.n_tasks, chunk):
+                batch = block[first : first + chunk].to(device)
+                values.append(task_metrics(meta, batch, **adapt_kwargs).detach().cpu())
     finally:
         meta.train(was_training)
     metric = "mse" if meta.task_type == "regression" else "accuracy"

@@ -2,7 +2,7 @@
 
 Each step: sample a meta-batch, ``loss = meta.meta_loss(batch)``, backpropagate, step the outer optimiser.
 Around that, what a real run needs:
-- ``device="auto"``: CUDA when there is a GPU, the CPU otherwise (never a hard-coded ``.cuda()``);
+- ``device="auto"``: CUDA when there is a GPU, the CPU otherwise (no device is ever hard-coded);
 - a ``tqdm.auto`` progress bar, validation every ``val_every`` steps on a fixed set of validation tasks,
   and a ``History`` of training loss and validation metric for plots;
 - atomic checkpoints every ``checkpoint_every`` steps holding weights, optimiser, schedule, sampler and

@@ -32,3 +32,11 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def omniglot_zips(shared_data: Path) -> list[Path]:
     return sorted((shared_data / "omniglot").glob("images_background_small*.zip"))
+
+
+def pytest_configure(config):
+    """One intra-op thread: the tensors in tests are tiny, and on a busy 2-core machine OpenMP threads
+    spin-wait on each other (an evaluation measured 25x slower with 2 threads under load)."""
+    import torch
+
+    torch.set_num_threads(1)

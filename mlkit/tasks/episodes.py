@@ -22,7 +22,8 @@ class EpisodeSampler:
     ``info["classes"]`` [T, N] holds the dataset class behind each label (for joint pre-training baselines).
 
     Args:
-        dataset: one split of an image dataset.
+        dataset: one split of an image dataset (or any object with ``images`` [classes, per_class, ...],
+            ``n_classes``, ``per_class``, ``image_shape``, ``name``, ``split``, e.g. pre-computed features).
         n_way: classes per episode, 1..dataset.n_classes.
         k_shot: support images per class, >= 1.
         q_query: query images per class, >= 1; k_shot + q_query <= images per class.
@@ -61,8 +62,9 @@ class EpisodeSampler:
         n, k, q = self.n_way, self.k_shot, self.q_query
         classes = self._pick(t, self.dataset.n_classes, n)  # [T, N], label i <-> classes[:, i]
         examples = self._pick(t, self.dataset.per_class, k + q, n)  # [T, N, K+Q]
-        images = self.dataset.images[classes.unsqueeze(-1), examples]  # [T, N, K+Q, C, H, W] uint8
-        images = images.float().div_(255.0)
+        images = self.dataset.images[classes.unsqueeze(-1), examples]  # [T, N, K+Q, *input_shape]
+        if images.dtype == torch.uint8:  # pixels -> [0, 1]; float datasets (features) pass through
+            images = images.float().div_(255.0)
         labels = torch.arange(n).view(1, n, 1).expand(t, n, k + q)  # [T, N, K+Q]
         shape = self.input_shape
         return TaskBatch(

@@ -1,0 +1,1 @@
+"""Plots for the notebooks, one module per topic; each returns the figure and the data it drew."""

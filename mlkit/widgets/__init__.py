@@ -1,0 +1,1 @@
+"""Interactive explorers (ipywidgets) for the notebooks, one module per topic."""
