@@ -33,7 +33,7 @@ class Learner(nn.Module):
 
     def task_weights(self, n_tasks: int) -> TaskWeights:
         """θ repeated for ``n_tasks`` tasks as views: {name: [T, *shape]} (gradients flow back to θ)."""
-        return {name: p.unsqueeze(0).expand(n_tasks, *p.shape) for name, p in self.named_parameters()}
+        return {name: p.expand(n_tasks, *p.shape) for name, p in self.named_parameters()}
 
     def config(self) -> dict[str, Any]:
         """Constructor arguments, enough to rebuild this learner with ``build_learner``."""

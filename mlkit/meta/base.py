@@ -71,8 +71,11 @@ class MetaLearner(nn.Module):
     def configure_optimizer(
         self, total_steps: int
     ) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler | None]:
-        """The outer optimiser (and an optional per-step schedule). Adam(meta_lr) unless a method says otherwise."""
-        return torch.optim.Adam(self.parameters(), lr=self.meta_lr), None
+        """The outer optimiser (and an optional per-step schedule): Adam(meta_lr) unless a method says otherwise,
+        in PyTorch's fused form where it exists (the same update in fewer operations)."""
+        params = list(self.parameters())
+        fused = all(p.device.type in ("cpu", "cuda") and p.dtype.is_floating_point for p in params)
+        return torch.optim.Adam(params, lr=self.meta_lr, fused=fused), None
 
     def config(self) -> dict[str, Any]:
         """Everything needed to rebuild this meta-learner: its name, the learner's and its own arguments."""
