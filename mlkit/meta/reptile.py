@@ -29,12 +29,14 @@ class Reptile(MetaLearner):
     Args:
         learner: the network; its parameters are θ.
         task_type: ``"regression"`` or ``"classification"``.
-        meta_lr: unused by Reptile's outer SGD (its step is ``meta_step``); kept for the common interface.
+        meta_lr: the outer Adam's learning rate when ``outer_optimizer="adam"``; unused by the default SGD.
         steps: inner steps (Reptile's "inner iterations"), >= 0.
         alpha: inner learning rate (the Adam or SGD step size), finite and > 0.
         inner_optimizer: ``"adam"`` (β1 = 0, β2 = 0.999, eps 1e-8, per-task moments) or ``"sgd"``.
         inner_batch: examples per inner step; None uses the whole support set at every step.
-        meta_step, meta_step_final: outer step ε at the first and the last meta-iteration.
+        meta_step, meta_step_final: outer step ε at the first and the last meta-iteration (SGD).
+        outer_optimizer: ``"sgd"`` (Reptile's own annealed step) or ``"adam"`` (Adam(meta_lr) on the same
+            gradient θ − mean θ', as the MAML-vs-Reptile comparison uses to give every method the same outer loop).
     """
 
     name = "reptile"
@@ -42,7 +44,7 @@ class Reptile(MetaLearner):
     def __init__(
         self, learner: Learner, task_type: str = "regression", meta_lr: float = 1e-3,
         steps: int = 5, alpha: float = 1e-3, inner_optimizer: str = "adam", inner_batch: int | None = None,
-        meta_step: float = 1.0, meta_step_final: float = 0.0,
+        meta_step: float = 1.0, meta_step_final: float = 0.0, outer_optimizer: str = "sgd",
     ) -> None:
         super().__init__(learner, task_type, meta_lr)
         self.steps = check_int("steps", steps, 0)
@@ -51,9 +53,11 @@ class Reptile(MetaLearner):
         self.inner_batch = None if inner_batch is None else check_int("inner_batch", inner_batch, 1)
         self.meta_step = check_positive("meta_step", meta_step)
         self.meta_step_final = check_positive("meta_step_final", meta_step_final, allow_zero=True)
+        self.outer_optimizer = check_choice("outer_optimizer", outer_optimizer, ("sgd", "adam"))
         self.hparams = {
             "steps": self.steps, "alpha": self.alpha, "inner_optimizer": self.inner_optimizer,
             "inner_batch": self.inner_batch, "meta_step": self.meta_step, "meta_step_final": self.meta_step_final,
+            "outer_optimizer": self.outer_optimizer,
         }
 
     def adapted_weights(self, x_support: Tensor, y_support: Tensor, steps: int, alpha: float) -> TaskWeights:
@@ -86,8 +90,11 @@ class Reptile(MetaLearner):
 
     def configure_optimizer(
         self, total_steps: int
-    ) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
-        """SGD with learning rate ε, annealed linearly: ε_i = (1 − i/N)·meta_step + (i/N)·meta_step_final."""
+    ) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler | None]:
+        """SGD with learning rate ε, annealed linearly: ε_i = (1 − i/N)·meta_step + (i/N)·meta_step_final
+        (or the base class's Adam when ``outer_optimizer="adam"``)."""
+        if self.outer_optimizer == "adam":
+            return super().configure_optimizer(total_steps)
         total = check_int("total_steps", total_steps, 1)
         optimizer = torch.optim.SGD(self.parameters(), lr=self.meta_step)
         ratio = self.meta_step_final / self.meta_step

@@ -131,3 +131,15 @@ def test_bad_input_is_refused():
     batch = SineTasks(k_shot=5, meta_batch=2, seed=0).sample()
     with pytest.raises(ValueError, match="alpha"):
         Reptile(MLP()).adapt(batch.x_support, batch.y_support, alpha=math.nan)
+
+
+def test_outer_adam_option_replaces_the_annealed_sgd():
+    from mlkit.learners import MLP
+    from mlkit.meta.reptile import Reptile
+
+    meta = Reptile(MLP((1, 4, 1)), outer_optimizer="adam", meta_lr=0.005)
+    optimizer, schedule = meta.configure_optimizer(10)
+    assert isinstance(optimizer, torch.optim.Adam) and schedule is None
+    assert optimizer.param_groups[0]["lr"] == 0.005
+    with pytest.raises(ValueError, match="outer_optimizer must be one of 'sgd', 'adam'"):
+        Reptile(MLP((1, 4, 1)), outer_optimizer="rmsprop")
