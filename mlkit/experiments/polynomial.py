@@ -1,0 +1,152 @@
+"""Figure 6.1 of Lee (2018), §6.3: the harder the task family, the more weights an MT-net chooses to update.
+
+``python -m mlkit reproduce polynomial [--quick]``. An MT-net is meta-trained on 10-shot regression of
+polynomials of order n ∈ {0, 1, 2} (three seeds each); the fraction of weights its task learners update is
+the expected mask, P(m = 1) = sigmoid(ζ) (eq. 3.7), averaged over the units of each layer (the mask is shared
+by the weights of one output unit). The figure's claim is that this fraction grows with n; the experiment
+checks it per seed and says so in its output, for sigmoid(ζ) and for the text's sigmoid(−ζ) (below).
+
+Where papers and code disagree, and what we follow:
+- the thesis text defines the fraction as the mean of e^{−ζ}/(e^{−ζ}+1) = sigmoid(−ζ), the probability of NOT
+  updating under eq. 3.7 (the code's "change probs" scalar has the same slip; its histograms use sigmoid(ζ)):
+  we use sigmoid(ζ);
+- the text draws c_i ~ U[−1, 1]; the code divides c_i by 2^i and uses x ~ U[−2, 2]: we follow the code
+  (``PolynomialTasks``);
+- the text says "same hyperparameters as §6.1" (α = 0.01); the code's polynomial script passes no step size,
+  so its flag default α = 1e-3 applies. We follow the text (α = 0.01): in 2000-iteration pilots with α = 1e-3
+  the logits ζ of the hidden layers barely left 0 (fractions 0.50–0.55), a step ten times larger gives the
+  masks ten times more gradient signal in the few iterations we could afford; ``alpha=1e-3`` gives the code's.
+"""
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from mlkit.experiments.regression_runs import RunSpec, ensure_runs, load_run, score
+from mlkit.experiments.report import QUICK_MARK, markdown_table, out_dir_flag, timing, write_result
+from mlkit.meta.base import MetaLearner
+
+NAME = "polynomial"
+ORDERS = (0, 1, 2)
+
+
+def layer_fractions(meta: MetaLearner) -> dict[str, float]:
+    """{layer: mean sigmoid(ζ) over its units}, from the MT-net's own ``update_fraction``."""
+    return {str(k): float(v) for k, v in meta.update_fraction().items()}
+
+
+def overall_fraction(fractions: dict[str, float], units: dict[str, int]) -> float:
+    """Mean of sigmoid(ζ) over all logits of the network (layers weighted by their number of logits)."""
+    total = sum(units[k] for k in fractions)
+    return sum(fractions[k] * units[k] for k in fractions) / total
+
+
+def logit_counts(meta: MetaLearner) -> dict[str, int]:
+    """Number of mask logits behind each layer's fraction (its output units, or its weights for "-full")."""
+    masks = meta.masks
+    if masks.per_weight:
+        return {key: sum(masks.logits[n].numel() for n in members) for key, members in masks.layers.items()}
+    return {key: masks.logits[key].numel() for key in masks.layers}
+
+
+def grows(values: Sequence[float]) -> bool:
+    return all(a < b for a, b in zip(values[:-1], values[1:]))
+
+
+def growth_check(runs: list[dict[str, Any]], key: str) -> dict[str, Any]:
+    """Does ``run[key]`` grow with the order, for each seed and for the mean over seeds?"""
+    seeds = sorted({r["seed"] for r in runs})
+    orders = sorted({r["order"] for r in runs})
+    by = {(r["order"], r["seed"]): r[key] for r in runs}
+    per_seed = {str(s): grows([by[(n, s)] for n in orders]) for s in seeds}
+    mean = {str(n): sum(by[(n, s)] for s in seeds) / len(seeds) for n in orders}
+    return {"per_seed": per_seed, "seeds_passing": sum(per_seed.values()), "mean_over_seeds": mean,
+            "mean": grows(list(mean.values()))}
+
+
+def reproduce_polynomial(
+    *, iterations: int = 60_000, orders: Sequence[int] = ORDERS, seeds: Sequence[int] = (0, 1, 2),
+    alpha: float = 0.01, method: str = "mtnet", n_tasks: int = 600, jobs: int = 1,
+    out_dir: str | Path = "results", as_json: bool = False, quick: bool = False,
+) -> dict[str, Any]:
+    """Train (or reuse) an MT-net per (order, seed); report per-layer update fractions and check their growth."""
+    start = time.perf_counter()
+    runs_dir = Path(out_dir) / "runs"
+    specs = {(n, s): RunSpec(method, alpha=alpha, iterations=iterations, seed=s, tasks="polynomial", order=n)
+             for n in orders for s in seeds}
+    summaries = ensure_runs(specs.values(), runs_dir, jobs=jobs)
+    runs = []
+    for (order, seed), spec in specs.items():
+        meta = load_run(spec, runs_dir)
+        fractions = layer_fractions(meta)
+        overall = overall_fraction(fractions, logit_counts(meta))
+        runs.append({
+            "order": order, "seed": seed, "layers": fractions, "overall": overall,
+            "overall_text_formula": 1.0 - overall,  # mean of sigmoid(−ζ) over all logits
+            "test_mse": score(meta, spec, k_shot=10, n_tasks=n_tasks),
+            "diverged_at": summaries[spec]["diverged_at"], "train_wall_s": summaries[spec]["wall_s"],
+        })
+        if seed == seeds[0]:
+            shutil.copyfile(runs_dir / f"{spec.key}.final.pt", Path(out_dir) / f"poly{order}-{method}.pt")
+    result = {
+        "experiment": NAME, "source": "Lee (2018) thesis, Figure 6.1 (§6.3)", "quick": quick,
+        "command": f"python -m mlkit reproduce {NAME}" + (" --quick" if quick else "") + out_dir_flag(out_dir),
+        "settings": {"iterations": iterations, "method": method, "alpha": alpha, "orders": list(orders),
+                     "seeds": list(seeds), "meta_batch": 4, "shots": 10, "test_tasks": n_tasks},
+        "runs": runs, "grows_with_order": growth_check(runs, "overall"),
+        "grows_with_order_text_formula": growth_check(runs, "overall_text_formula"),
+        "paper": "Figure 6.1 shows the fraction rising with the order; its values are not given in the text.",
+        "wall_s": round(time.perf_counter() - start, 1),
+        "train_wall_s": round(sum(s["wall_s"] for s in summaries.values()), 1),
+    }
+    return write_result(NAME, result, to_markdown(result), out_dir, as_json)
+
+
+def to_markdown(result: dict[str, Any]) -> str:
+    layers = list(result["runs"][0]["layers"])
+    header = ["order", "seed"] + [f"{k}: sigmoid(ζ)" for k in layers] + ["all: sigmoid(ζ)", "all: sigmoid(−ζ)"]
+    body = [[r["order"], r["seed"]] + [f"{r['layers'][k]:.3f}" for k in layers]
+            + [f"{r['overall']:.3f}", f"{r['overall_text_formula']:.3f}", r["test_mse"]]
+            for r in sorted(result["runs"], key=lambda r: (r["order"], r["seed"]))]
+    header.append("10-shot MSE")
+    s = result["settings"]
+    lines = [
+        f"# Task complexity and subspace dimension, thesis Figure 6.1{QUICK_MARK if result['quick'] else ''}",
+        "", f"Command: `{result['command']}`; {s['method']}, α = {s['alpha']:g}, "
+        f"{s['iterations']} meta-iterations per run; " + timing(result), "",
+        markdown_table(header, body, digits=3), "",
+        "Fraction of weights updated = P(mask = 1) = sigmoid(ζ) (eq. 3.7), averaged over a layer's mask logits; "
+        "\"all\" averages over every logit of the network. The thesis text defines the plotted fraction as the mean "
+        "of e^{−ζ}/(e^{−ζ}+1) = sigmoid(−ζ), which is also the scalar its code logs as \"change probs\": under eq. 3.7 "
+        "that is the fraction NOT updated. Both are checked:",
+        _check_line("sigmoid(ζ), the fraction updated (eq. 3.7)", result["grows_with_order"]),
+        _check_line("sigmoid(−ζ), the text's formula and the code's logged scalar", result["grows_with_order_text_formula"]),
+        "", result["paper"], "",
+        "What we follow (thesis text vs code): we report sigmoid(ζ) as the fraction updated and show the text's "
+        "sigmoid(−ζ) beside it; the code's coefficients c_i ~ U[−1, 1]/2^i on x ~ U[−2, 2]; the text's α = 0.01 "
+        "(the code's script passes no step size, so its default 1e-3 applies there).",
+    ]
+    return "\n".join(lines)
+
+
+# What ``reproduce polynomial`` runs: 9 trainings. The paper trains each for 60k iterations; on the 2 shared
+# cores we had, the full run uses 10k (``reproduce_polynomial(iterations=60_000)`` for the paper's scale).
+FULL = {"iterations": 10_000, "n_tasks": 600}
+QUICK = {"iterations": 500, "n_tasks": 200}
+
+
+def _check_line(what: str, check: dict[str, Any]) -> str:
+    n_seeds = len(check["per_seed"])
+    verdict = "PASS" if check["seeds_passing"] == n_seeds else "FAIL"
+    means = ", ".join(f"order {n}: {v:.3f}" for n, v in check["mean_over_seeds"].items())
+    return (f"- CHECK {what} grows with the order: {verdict} ({check['seeds_passing']}/{n_seeds} seeds; "
+            f"mean over seeds {means}, {'grows' if check['mean'] else 'does not grow'}).")
+
+
+def run(quick: bool = False, as_json: bool = False, out_dir: str = "results") -> dict[str, Any]:
+    return reproduce_polynomial(**(QUICK if quick else FULL), out_dir=out_dir, as_json=as_json, quick=quick)
+
+
+EXPERIMENTS = {NAME: run}

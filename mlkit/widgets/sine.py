@@ -1,0 +1,108 @@
+"""The α and shots explorer of notebook 01: adapt a shipped sine model to K points of one fixed task.
+
+Move the test-time step size α and the number of support points K and see the adapted curve against the true
+sine (Lee 2018, §6.1; the update is eq. 2.1, or eq. 3.6 with the MT-net's mask). The models are the 10-shot
+checkpoints made by ``python -m mlkit reproduce sine-table`` (``mlkit/checkpoints/sine-<method>.pt``), loaded
+once, so each redraw is one small adaptation and one plot.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import torch
+from IPython.display import display
+
+from mlkit.checkpoint import load_meta_learner
+from mlkit.checks import check_choice, check_int, check_positive
+from mlkit.meta.base import MetaLearner
+from mlkit.tasks.batch import TaskBatch
+from mlkit.tasks.regression import SineTasks
+from mlkit.viz.sine import LABELS, plot_adaptation
+
+CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
+SINE_METHODS = ("maml", "metasgd", "tnet", "mtnet")
+MAX_SHOTS = 20
+GRID_POINTS = 100
+
+
+@lru_cache(maxsize=None)
+def load_sine_model(method: str) -> MetaLearner:
+    """The shipped 10-shot sine model of ``method`` (read once, then cached)."""
+    check_choice("method", method, SINE_METHODS)
+    return load_meta_learner(CHECKPOINTS / f"sine-{method}.pt")
+
+
+@lru_cache(maxsize=None)
+def demo_task(task_seed: int = 0) -> TaskBatch:
+    """One fixed sine task: a pool of ``MAX_SHOTS`` support points, and 100 evenly spaced query points on [−5, 5]."""
+    tasks = SineTasks("thesis", k_shot=MAX_SHOTS, q_query=1, meta_batch=1, seed=check_int("task_seed", task_seed, 0))
+    pool = tasks.sample()
+    grid = torch.linspace(-5.0, 5.0, GRID_POINTS).view(1, -1, 1)  # [1, 100, 1]
+    return TaskBatch(pool.x_support, pool.y_support, grid, tasks.function(pool.info, grid), pool.info)
+
+
+def adapt_to_task(method: str, alpha: float | None = 0.01, shots: int = 10, steps: int = 1,
+                  task_seed: int = 0) -> dict[str, Any]:
+    """Adapt ``method``'s model to the first ``shots`` points of the demo task; the curves and the MSE on the grid.
+
+    ``alpha=None`` keeps the model's own step size (the learned α of Meta-SGD). The random mask of an MT-net is
+    drawn from ``torch.manual_seed(task_seed)``, so the same arguments always give the same curve.
+    """
+    shots = check_int("shots", shots, 1, MAX_SHOTS)
+    steps = check_int("steps", steps, 0, 100)
+    if alpha is not None:
+        alpha = check_positive("alpha", alpha)
+    task = demo_task(task_seed)
+    x_support, y_support = task.x_support[:, :shots], task.y_support[:, :shots]  # [1, K, 1]
+    meta = load_sine_model(method)
+    torch.manual_seed(task_seed)
+    predictor = meta.adapt(x_support, y_support, steps=steps, alpha=alpha)
+    adapted = predictor.predict(task.x_query)  # [1, 100, 1]
+    return {
+        "x": task.x_query[0, :, 0], "y_true": task.y_query[0, :, 0], "y_adapted": adapted[0, :, 0],
+        "x_support": x_support[0, :, 0], "y_support": y_support[0, :, 0],
+        "mse": ((adapted - task.y_query) ** 2).mean().item(),
+    }
+
+
+def show_adaptation(method: str = "maml", alpha: float = 0.01, shots: int = 10, steps: int = 1,
+                    task_seed: int = 0) -> None:
+    """Plot the adapted curve against the true sine and print ``MSE = ...`` (over the 100 grid points)."""
+    out = adapt_to_task(method, alpha, shots, steps, task_seed)
+    title = f"{LABELS[method]}: K = {shots}, α = {alpha:.3g}, {steps} step{'s' * (steps != 1)}"
+    curves = {method: out["y_adapted"]}
+    display(plot_adaptation(out["x"], out["y_true"], out["x_support"], out["y_support"], curves, title))
+    print(f"MSE = {out['mse']:.3f}")
+
+
+def compare_methods(
+    alpha: float | None = None, shots: int = 10, steps: int = 1, task_seed: int = 0
+) -> dict[str, float]:
+    """All four shipped models adapted to the same points in one plot; prints and returns each one's MSE.
+
+    ``alpha=None`` lets every method use the step size it was meta-trained with.
+    """
+    outs = {m: adapt_to_task(m, alpha, shots, steps, task_seed) for m in SINE_METHODS}
+    first = outs[SINE_METHODS[0]]
+    title = f"K = {shots}, {steps} step{'s' * (steps != 1)}"
+    curves = {m: o["y_adapted"] for m, o in outs.items()}
+    display(plot_adaptation(first["x"], first["y_true"], first["x_support"], first["y_support"], curves, title))
+    for m, o in outs.items():
+        print(f"{LABELS[m]:8s} MSE = {o['mse']:.3f}")
+    return {m: o["mse"] for m, o in outs.items()}
+
+
+def sine_explorer(method: str = "maml", task_seed: int = 0):
+    """Sliders for the test-time step size α, the shots K and the inner steps; redraws ``show_adaptation``."""
+    import ipywidgets as widgets
+
+    return widgets.interact(
+        show_adaptation,
+        method=widgets.Dropdown(options=[(LABELS[m], m) for m in SINE_METHODS], value=method, description="method"),
+        alpha=widgets.FloatLogSlider(value=0.01, base=10, min=-4, max=1, step=0.25, description="α (test step)"),
+        shots=widgets.IntSlider(value=10, min=1, max=MAX_SHOTS, description="shots K"),
+        steps=widgets.IntSlider(value=1, min=0, max=10, description="steps"),
+        task_seed=widgets.fixed(task_seed),
+    )

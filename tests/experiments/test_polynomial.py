@@ -1,0 +1,42 @@
+"""mlkit/experiments/polynomial.py (thesis Figure 6.1): per-layer update fractions and the growth check."""
+import pytest
+
+from mlkit.experiments import experiments
+from mlkit.experiments.polynomial import growth_check, grows, overall_fraction, reproduce_polynomial
+from mlkit.experiments.report import load_result
+
+
+def test_fractions_come_out_per_layer_and_per_seed(tmp_path):
+    result = reproduce_polynomial(iterations=3, orders=(0, 1), seeds=(0, 1), n_tasks=20, out_dir=tmp_path, quick=True)
+    assert [(r["order"], r["seed"]) for r in result["runs"]] == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    for run in result["runs"]:
+        assert set(run["layers"]) == {"w0", "w1", "w2"}
+        assert all(0 < f < 1 for f in run["layers"].values())
+        assert run["overall"] == pytest.approx(overall_fraction(run["layers"], {"w0": 40, "w1": 40, "w2": 1}))
+        assert run["overall_text_formula"] == pytest.approx(1 - run["overall"])  # sigmoid(−ζ) = 1 − sigmoid(ζ)
+    for key in ("grows_with_order", "grows_with_order_text_formula"):
+        assert set(result[key]["per_seed"]) == {"0", "1"} and set(result[key]["mean_over_seeds"]) == {"0", "1"}
+    markdown = (tmp_path / "polynomial.md").read_text()
+    assert markdown.count("- CHECK ") == 2 and "| w0: sigmoid(ζ) |" in markdown
+    assert (tmp_path / "poly0-mtnet.pt").is_file() and (tmp_path / "poly1-mtnet.pt").is_file()
+
+
+def test_overall_fraction_weights_layers_by_their_logits():
+    assert overall_fraction({"a": 1.0, "b": 0.0}, {"a": 3, "b": 1}) == 0.75
+    assert grows([0.1, 0.2, 0.3]) and not grows([0.1, 0.3, 0.2]) and not grows([0.2, 0.2])
+    runs = [{"order": n, "seed": s, "f": n + (s == 1) * (n == 2) * -5.0} for n in (0, 1, 2) for s in (0, 1)]
+    check = growth_check(runs, "f")  # seed 1 falls at order 2
+    assert check["per_seed"] == {"0": True, "1": False} and check["seeds_passing"] == 1
+    assert check["mean_over_seeds"] == {"0": 0.0, "1": 1.0, "2": -0.5} and not check["mean"]
+
+
+def test_shipped_result_reports_the_check_for_three_seeds():
+    result = load_result("polynomial")
+    assert result["settings"]["seeds"] == [0, 1, 2] and result["settings"]["orders"] == [0, 1, 2]
+    assert len(result["runs"]) == 9
+    for key in ("grows_with_order", "grows_with_order_text_formula"):
+        assert result[key]["seeds_passing"] == sum(result[key]["per_seed"].values())
+
+
+def test_registered_for_the_command_line():
+    assert "polynomial" in experiments()

@@ -1,0 +1,43 @@
+"""The code solutions of lessons 01-03 (lessons/solutions/01_sine_regression.py, 02_step_size_robustness.py,
+03_polynomial_subspace.py) give the identities their solutions pages state."""
+import importlib.util
+from pathlib import Path
+
+import pytest
+import torch
+
+SOLUTIONS = Path(__file__).resolve().parents[2] / "lessons" / "solutions"
+
+
+def load(name: str):
+    spec = importlib.util.spec_from_file_location(name.replace("-", "_"), SOLUTIONS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_01_hand_written_steps_and_meta_gradient_match_mlkit():
+    lesson = load("01_sine_regression")
+    assert lesson.exercise_1_two_steps() < 1e-5
+    assert lesson.exercise_2_meta_gradient() < 1e-5
+    best, mses = lesson.exercise_3_best_alpha("maml")
+    assert mses[best] == min(mses.values()) and len(mses) == 17
+    stats = lesson.exercise_5_metasgd_steps()
+    assert set(stats) == {"w0", "b0", "w1", "b1", "w2", "b2"} and all(0 <= s["negative"] <= 1 for s in stats.values())
+
+
+def test_02_eq_4_3_with_bias_and_scaled_identity():
+    lesson = load("02_step_size_robustness")
+    assert lesson.exercise_1_bias() < 1e-10
+    assert lesson.exercise_2_scaled_identity(s=3.0) < 1e-10
+    ratios = lesson.exercise_3_robustness()
+    assert set(ratios) == {"maml", "tnet", "mtnet"} and ratios["maml"]["paper"] == "242.1"
+
+
+def test_03_gumbel_coin_and_text_formula():
+    lesson = load("03_polynomial_subspace")
+    for (zeta, _), p in lesson.exercise_1_gumbel(samples=50_000).items():
+        assert p == pytest.approx(torch.sigmoid(torch.tensor(zeta)).item(), abs=0.01)
+    for ours, text in lesson.exercise_2_text_formula().values():
+        assert ours + text == pytest.approx(1.0, abs=1e-6)
+    assert set(lesson.exercise_4_mask_modes(n_tasks=50)) == {"sample", "expected", "hard"}

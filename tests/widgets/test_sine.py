@@ -1,0 +1,69 @@
+"""mlkit/widgets/sine.py: the explorer prints the MSE that ``evaluate`` gives on the same task, and draws that curve."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import re  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from mlkit.evaluate import evaluate  # noqa: E402
+from mlkit.tasks.batch import TaskBatch  # noqa: E402
+from mlkit.widgets import sine  # noqa: E402
+
+
+class OneTask:
+    """A sampler that always hands out the same batch (for ``evaluate``)."""
+
+    def __init__(self, batch: TaskBatch) -> None:
+        self.batch = batch
+
+    def sample(self, n_tasks=None) -> TaskBatch:
+        return self.batch
+
+
+@pytest.mark.parametrize("method, alpha, shots, steps", [("maml", 0.05, 7, 2), ("mtnet", 0.01, 10, 1), ("metasgd", 0.3, 3, 1)])
+def test_printed_mse_equals_evaluate_on_that_task(method, alpha, shots, steps, capsys):
+    sine.show_adaptation(method, alpha=alpha, shots=shots, steps=steps, task_seed=2)
+    printed = float(re.search(r"MSE = (\d+\.\d{3})", capsys.readouterr().out).group(1))
+    task = sine.demo_task(2)
+    batch = TaskBatch(task.x_support[:, :shots], task.y_support[:, :shots], task.x_query, task.y_query)
+    torch.manual_seed(2)  # the MT-net's mask sample, as the widget draws it
+    score = evaluate(sine.load_sine_model(method), OneTask(batch), n_tasks=1, steps=steps, alpha=alpha)
+    assert printed == pytest.approx(score.mean, abs=5e-4)
+
+
+def test_plotted_curve_is_the_adapted_model_on_the_grid():
+    out = sine.adapt_to_task("tnet", alpha=0.02, shots=5, steps=3, task_seed=1)
+    fig = sine.plot_adaptation(out["x"], out["y_true"], out["x_support"], out["y_support"], {"tnet": out["y_adapted"]})
+    lines = {line.get_label(): line.get_ydata() for line in fig.axes[0].get_lines()}
+    meta, task = sine.load_sine_model("tnet"), sine.demo_task(1)
+    expected = meta.adapt(task.x_support[:, :5], task.y_support[:, :5], steps=3, alpha=0.02).predict(task.x_query)
+    assert np.allclose(lines["T-net"], expected[0, :, 0], atol=1e-6)
+    assert np.allclose(lines["true sine"], task.y_query[0, :, 0]) and len(out["x_support"]) == 5
+
+
+def test_same_arguments_same_curve_and_own_alpha_for_meta_sgd():
+    a = sine.adapt_to_task("mtnet", 0.01, 10, 1, task_seed=0)
+    b = sine.adapt_to_task("mtnet", 0.01, 10, 1, task_seed=0)
+    assert torch.equal(a["y_adapted"], b["y_adapted"])
+    own = sine.adapt_to_task("metasgd", None, 10, 1)  # learned per-weight α
+    scalar = sine.adapt_to_task("metasgd", 0.01, 10, 1)
+    assert not torch.equal(own["y_adapted"], scalar["y_adapted"])
+
+
+def test_bad_input_names_the_parameter():
+    with pytest.raises(ValueError, match="shots must be an integer >= 1 and <= 20, got 0"):
+        sine.adapt_to_task("maml", 0.01, 0)
+    with pytest.raises(ValueError, match="alpha must be a finite number > 0, got -0.1"):
+        sine.adapt_to_task("maml", -0.1, 5)
+    with pytest.raises(ValueError, match="method must be one of"):
+        sine.adapt_to_task("reptile", 0.01, 5)
+
+
+def test_explorer_sliders_are_found_by_their_descriptions():
+    controls = sine.sine_explorer("maml").widget.children
+    descriptions = [c.description for c in controls if hasattr(c, "description")]
+    assert any(d.startswith("α") for d in descriptions) and any(d.startswith("shots") for d in descriptions)
