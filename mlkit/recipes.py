@@ -1,6 +1,7 @@
 """Pair a meta-learner with the learner its tasks need, so users name a method and a task family only.
 
-Regression tasks get the 1-40-40-1 MLP; image episodes get the 4-block ConvNet sized to the images
+Regression tasks get the 1-40-40-1 MLP; episodes over pre-computed features a linear layer; image episodes get
+the 4-block ConvNet sized to the images
 (64 stride-2 filters for 28×28 and smaller, 32 filters with max-pooling for larger, as in the papers).
 """
 from __future__ import annotations
@@ -15,6 +16,8 @@ def learner_for(sampler, n_outputs: int | None = None, transform: bool = False) 
     """The papers' learner for a sampler's tasks; ``n_outputs`` defaults to the episode's N."""
     if sampler.task_type == "regression":
         return MLP((1, 40, 40, 1), transform=transform)
+    if len(sampler.input_shape) == 1:  # pre-computed features (mlkit.tasks.features): a linear classifier
+        return MLP((sampler.input_shape[0], n_outputs or sampler.n_way), transform=transform)
     channels, size, _ = sampler.input_shape
     small = size <= 32
     return ConvNet(

@@ -7,13 +7,16 @@ from mlkit.tasks.regression import PolynomialTasks, RegressionTasks, SineTasks
 
 __all__ = [
     "TaskBatch", "EpisodeSampler", "ImageDataset", "SineTasks", "PolynomialTasks", "RegressionTasks",
-    "make_tasks", "make_dataset", "TASK_FAMILIES", "Glyphs", "Omniglot", "MiniImageNet", "Digits",
+    "make_tasks", "make_dataset", "TASK_FAMILIES", "Glyphs", "Omniglot", "MiniImageNet", "Digits", "FeatureDataset",
 ]
 
 
 def __getattr__(name: str):
     """Image datasets are imported on first use (Pillow and scikit-learn load only when needed)."""
-    modules = {"Glyphs": "glyphs", "Omniglot": "omniglot", "MiniImageNet": "miniimagenet", "Digits": "digits"}
+    modules = {
+        "Glyphs": "glyphs", "Omniglot": "omniglot", "MiniImageNet": "miniimagenet", "Digits": "digits",
+        "FeatureDataset": "features",
+    }
     if name in modules:
         import importlib
 

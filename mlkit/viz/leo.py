@@ -1,0 +1,140 @@
+"""Figure 2 of Rusu et al. (2019), seed 002 §4.2: a joint t-SNE of LEO's latent codes before and after adaptation.
+
+For many validation tasks, LEO's encoder gives one code z_n per class and the latent inner loop moves it to z'_n
+(eq. 6). Both sets are embedded together by one t-SNE (scikit-learn) and shown (a) coloured before/after,
+(b) coloured by class, (c)/(d) with two classes highlighted. The deepmind/leo code ships no plotting code
+(PROTOCOLS.md §5): this is our own. t-SNE distorts distances, so the figure comes with a number measured in the
+original latent space: the k-nearest-neighbour class purity, the fraction of each code's k nearest codes
+(Euclidean, itself excluded) that belong to the same dataset class. The paper's reading of Figure 2 is that
+adapted codes z' are more class-separated than the encoder's codes z: purity(z') > purity(z).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from mlkit.checkpoint import load_meta_learner
+from mlkit.checks import check_choice, check_int
+from mlkit.meta.leo import LEO
+
+BEFORE, AFTER = "tab:blue", "tab:orange"  # the paper's colours for z and z'
+CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
+
+
+def load_shipped(k_shot: int = 1) -> LEO:
+    """The shipped 5-way ``k_shot`` LEO model (made by ``python -m mlkit reproduce leo``), in evaluation mode."""
+    check_choice("k_shot", k_shot, (1, 5))
+    return load_meta_learner(CHECKPOINTS / f"leo-{k_shot}shot.pt").eval()
+
+
+def dimensions(meta: LEO) -> dict[str, int]:
+    """Sizes of the spaces involved: θ = the N·D classifier weights LEO generates, z = the N·n_z codes its
+    latent loop adapts, and the meta-parameters (encoder, relation network, decoder, step sizes)."""
+    return {"theta": meta.n_way * meta.feature_dim, "z": meta.n_way * meta.latent_dim,
+            "meta_parameters": sum(p.numel() for p in meta.parameters() if p.requires_grad)}
+
+
+def collect_codes(meta: LEO, sampler, n_tasks: int = 200, chunk: int = 100) -> dict[str, np.ndarray]:
+    """Codes of ``n_tasks`` tasks: ``z`` and ``z_adapted`` [n_tasks·N, n_z], ``classes`` (dataset class ids)
+    and ``tasks`` (task index) [n_tasks·N]. The sampler's generator is reset to its seed first."""
+    check_int("n_tasks", n_tasks, 1)
+    sampler.generator.manual_seed(sampler.seed)
+    was_training = meta.training
+    meta.eval()
+    out: dict[str, list] = {"z": [], "z_adapted": [], "classes": [], "tasks": []}
+    done = 0
+    try:
+        while done < n_tasks:
+            batch = sampler.sample(min(chunk, n_tasks - done))
+            extras = meta.adapt(batch.x_support, batch.y_support).extras
+            t, n = batch.info["classes"].shape
+            out["z"].append(extras["z"].reshape(t * n, -1))
+            out["z_adapted"].append(extras["z_adapted"].reshape(t * n, -1))
+            out["classes"].append(batch.info["classes"].reshape(-1))
+            out["tasks"].append((torch.arange(t) + done).repeat_interleave(n))
+            done += t
+    finally:
+        meta.train(was_training)
+    return {k: torch.cat(v).numpy() for k, v in out.items()}
+
+
+def knn_purity(codes: np.ndarray, labels: np.ndarray, k: int = 5) -> float:
+    """Mean fraction of each code's ``k`` nearest other codes (Euclidean) that share its label."""
+    check_int("k", k, 1, len(codes) - 1)
+    x = torch.as_tensor(codes, dtype=torch.float64)
+    distances = torch.cdist(x, x)
+    distances.fill_diagonal_(float("inf"))
+    neighbours = distances.topk(k, largest=False).indices.numpy()  # [M, k]
+    return float((labels[neighbours] == labels[:, None]).mean())
+
+
+def purity_table(codes: dict[str, np.ndarray], ks: Sequence[int] = (1, 5, 10)) -> dict[str, dict[int, float]]:
+    """k-NN class purity of z and of z' for several k, with the chance level (labels shuffled)."""
+    shuffled = np.random.default_rng(0).permutation(codes["classes"])
+    return {
+        "z": {k: knn_purity(codes["z"], codes["classes"], k) for k in ks},
+        "z_adapted": {k: knn_purity(codes["z_adapted"], codes["classes"], k) for k in ks},
+        "chance": {k: knn_purity(codes["z_adapted"], shuffled, k) for k in ks},
+    }
+
+
+def joint_tsne(codes: dict[str, np.ndarray], perplexity: float = 30.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """One t-SNE of z and z' together; returns their 2-D positions, each [M, 2]."""
+    from sklearn.manifold import TSNE
+
+    both = np.concatenate([codes["z"], codes["z_adapted"]])  # [2M, n_z]
+    xy = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(both)
+    m = len(codes["z"])
+    return xy[:m], xy[m:]
+
+
+def pick_classes(classes: np.ndarray, count: int = 2, seed: int = 0) -> list[int]:
+    """``count`` distinct classes among the most frequent ones, chosen with ``seed`` (the paper picks two at random)."""
+    values, counts = np.unique(classes, return_counts=True)
+    frequent = values[counts >= np.sort(counts)[-min(len(counts), 10)]]
+    return sorted(np.random.default_rng(seed).choice(frequent, count, replace=False).tolist())
+
+
+def plot_figure2(codes: dict[str, np.ndarray], before: np.ndarray, after: np.ndarray,
+                 highlight: Sequence[int], class_names: Sequence[str] | None = None) -> Figure:
+    """Four panels over the same joint t-SNE: (a) z vs z', (b) by class, (c) and (d) one class highlighted."""
+    fig, axes = plt.subplots(1, 4, figsize=(16, 4.2))
+    dots = {"s": 4, "linewidths": 0}
+    axes[0].scatter(*before.T, c=BEFORE, label="encoder z", **dots)
+    axes[0].scatter(*after.T, c=AFTER, label="adapted z'", **dots)
+    axes[0].legend(loc="lower right", markerscale=3, fontsize=8)
+    colour = codes["classes"] % 20
+    axes[1].scatter(*before.T, c=colour, cmap="tab20", vmin=0, vmax=19, **dots)
+    axes[1].scatter(*after.T, c=colour, cmap="tab20", vmin=0, vmax=19, **dots)
+    for ax, cls in zip(axes[2:], highlight):
+        chosen = codes["classes"] == cls
+        for xy in (before, after):
+            ax.scatter(*xy[~chosen].T, c="0.85", **dots)
+        ax.scatter(*before[chosen].T, c=BEFORE, s=18, marker="o", label="z")
+        ax.scatter(*after[chosen].T, c=AFTER, s=24, marker="^", label="z'")
+        name = class_names[cls] if class_names is not None else f"class {cls}"
+        ax.set_title(f"({'cd'[list(highlight).index(cls)]}) {name}")
+        ax.legend(loc="lower right", fontsize=8)
+    axes[0].set_title("(a) before (blue) / after (orange)")
+    axes[1].set_title("(b) coloured by class")
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
+def figure2(meta: LEO, sampler, n_tasks: int = 200, seed: int = 0,
+            class_names: Sequence[str] | None = None) -> dict[str, Any]:
+    """Collect codes, embed them, plot; returns the figure, the codes, the 2-D positions and the purity table."""
+    codes = collect_codes(meta, sampler, n_tasks)
+    before, after = joint_tsne(codes, seed=seed)
+    highlight = pick_classes(codes["classes"], 2, seed)
+    fig = plot_figure2(codes, before, after, highlight, class_names)
+    return {"figure": fig, "codes": codes, "before": before, "after": after, "highlight": highlight,
+            "purity": purity_table(codes)}

@@ -1,0 +1,55 @@
+"""Figure 2 machinery of notebook 06: codes of many tasks, joint t-SNE, k-NN class purity."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mlkit.learners import MLP
+from mlkit.meta.leo import LEO
+from mlkit.tasks import EpisodeSampler
+from mlkit.tasks.features import FeatureDataset
+from mlkit.viz.leo import collect_codes, dimensions, joint_tsne, knn_purity, pick_classes, plot_figure2, purity_table
+
+D, N, NZ = 10, 3, 4
+
+
+def setup():
+    torch.manual_seed(0)
+    meta = LEO(MLP((D, N)), k_shot=1, latent_dim=NZ)
+    g = torch.Generator().manual_seed(0)
+    vectors = F.normalize(torch.randn(8, 6, D, generator=g), dim=-1)  # [classes, per_class, D]
+    data = FeatureDataset(vectors, [f"c{i}" for i in range(8)], "val", "toy")
+    return meta, EpisodeSampler(data, N, 1, 5, meta_batch=4, seed=3)
+
+
+def test_knn_purity_counts_same_class_neighbours():
+    points = np.array([[0.0], [1.0], [10.0], [11.0]])
+    assert knn_purity(points, np.array([0, 0, 1, 1]), k=1) == 1.0
+    assert knn_purity(points, np.array([0, 1, 0, 1]), k=1) == 0.0
+    assert knn_purity(points, np.array([0, 0, 1, 1]), k=2) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="k must be an integer >= 1 and <= 3"):
+        knn_purity(points, np.array([0, 0, 1, 1]), k=4)
+
+
+def test_collect_codes_and_figure():
+    meta, sampler = setup()
+    codes = collect_codes(meta, sampler, n_tasks=10, chunk=4)
+    assert codes["z"].shape == codes["z_adapted"].shape == (30, NZ)
+    assert codes["classes"].shape == codes["tasks"].shape == (30,) and codes["tasks"].max() == 9
+    again = collect_codes(meta, sampler, n_tasks=10, chunk=4)  # the sampler is reset: the same tasks
+    np.testing.assert_array_equal(codes["classes"], again["classes"])
+    table = purity_table(codes, ks=(1, 3))
+    assert set(table) == {"z", "z_adapted", "chance"} and all(0 <= v <= 1 for d in table.values() for v in d.values())
+    before, after = joint_tsne(codes, perplexity=5.0)
+    assert before.shape == after.shape == (30, 2)
+    highlight = pick_classes(codes["classes"], 2, seed=0)
+    assert len(set(highlight)) == 2
+    fig = plot_figure2(codes, before, after, highlight, [f"c{i}" for i in range(8)])
+    assert len(fig.axes) == 4 and fig.axes[2].get_title().startswith("(c) c")
+    assert dimensions(meta) == {"theta": N * D, "z": N * NZ,
+                                "meta_parameters": D * NZ + 3 * (2 * NZ) ** 2 + NZ * 2 * D + NZ + D}
+

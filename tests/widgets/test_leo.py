@@ -1,0 +1,47 @@
+"""The latent-steps / α explorer of notebook 06: a fixed projection, accuracy and movement of the codes."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mlkit.learners import MLP
+from mlkit.meta.leo import LEO
+from mlkit.tasks import EpisodeSampler
+from mlkit.tasks.features import FeatureDataset
+from mlkit.viz.leo import collect_codes
+from mlkit.widgets.leo import fit_projection, latent_view, latent_widget
+
+D, N, NZ = 10, 3, 4
+
+
+def setup():
+    torch.manual_seed(0)
+    meta = LEO(MLP((D, N)), k_shot=1, latent_dim=NZ)
+    g = torch.Generator().manual_seed(0)
+    vectors = F.normalize(torch.randn(8, 6, D, generator=g), dim=-1)  # [classes, per_class, D]
+    data = FeatureDataset(vectors, [f"c{i}" for i in range(8)], "val", "toy")
+    return meta, EpisodeSampler(data, N, 1, 5, meta_batch=4, seed=3)
+
+
+def test_latent_view_reports_accuracy_and_movement(capsys):
+    meta, sampler = setup()
+    codes = collect_codes(meta, sampler, n_tasks=8)
+    projection = fit_projection(codes)
+    batch = sampler.sample()
+    still = latent_view(meta, batch, projection, latent_steps=0, background=codes, show=False)
+    assert still["moved"] == 0.0 and capsys.readouterr().out.startswith("accuracy = ")
+    moving = latent_view(meta, batch, projection, latent_steps=3, alpha_scale=2.0, show=False)
+    assert moving["moved"] > 0 and 0.0 <= moving["accuracy"] <= 1.0
+    with pytest.raises(ValueError, match="alpha_scale must be a finite number > 0"):
+        latent_view(meta, batch, projection, alpha_scale=0.0, show=False)
+
+
+def test_widget_sliders_are_named_for_the_browser_test():
+    meta, sampler = setup()
+    codes = collect_codes(meta, sampler, n_tasks=4)
+    widget = latent_widget(meta, sampler.sample(), fit_projection(codes))
+    descriptions = [child.description for child in widget.widget.children if hasattr(child, "description")]
+    assert "latent steps" in descriptions and any(d.startswith("α") for d in descriptions)
