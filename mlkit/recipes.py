@@ -31,6 +31,7 @@ def build(method: str, sampler, **hparams: Any) -> MetaLearner:
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(sorted(METHODS))}, got {method!r}")
     cls = METHODS[method]
-    n_outputs = sampler.dataset.n_classes if method == "finetune" and sampler.task_type == "classification" else None
+    joint = getattr(cls, "joint_classifier", False)  # baselines that first classify all training classes
+    n_outputs = sampler.dataset.n_classes if joint and sampler.task_type == "classification" else None
     transform = bool(getattr(cls, "uses_transform", False))
     return cls(learner_for(sampler, n_outputs, transform), task_type=sampler.task_type, **hparams)

@@ -49,3 +49,12 @@ def test_corrupt_and_foreign_files(tmp_path):
         read_checkpoint(tmp_path / "plain.pt")
     with pytest.raises(ValueError, match="checkpoint path does not exist"):
         read_checkpoint(tmp_path / "missing.pt")
+
+
+def test_checkpoint_has_ordinary_file_permissions(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        save_checkpoint(tmp_path / "m.pt", FineTune(MLP((1, 5, 1))))
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "m.pt").stat().st_mode & 0o777 == 0o644

@@ -5,13 +5,18 @@ training task (so it learns roughly the mean function), then takes a few SGD ste
 Classification: the baseline-finetune of Ravi & Larochelle (2017) §5.1 — a classifier over *all* meta-train
 classes (episode labels are mapped back to dataset classes through ``batch.info["classes"]``); to adapt, its
 head is replaced by a fresh zero-initialised N-way head and the whole network takes SGD steps on the support set.
+Step s (0-based) has size ``lr · decay^s``; ``select_sgd`` picks ``lr`` and ``decay`` on validation episodes, as
+§5.1 does ("search over the learning rate and learning rate decay", a fixed number of updates).
 """
 from __future__ import annotations
 
 import torch
 from torch import Tensor
 
-from mlkit.checks import check_int, check_positive
+from itertools import product
+from typing import Any, ClassVar, Sequence
+
+from mlkit.checks import check_int, check_positive, check_range
 from mlkit.learners import Learner
 from mlkit.meta.base import MetaLearner, Predictor
 from mlkit.meta.inner import inner_loop
@@ -24,18 +29,21 @@ class FineTune(MetaLearner):
     Args:
         learner: for classification its ``n_classes`` must equal the classes of the training split.
         steps, lr: fine-tuning steps and step size used by ``adapt`` unless overridden there.
+        decay: factor applied to the step size after every step, in (0, 1] (1: constant).
     """
 
     name = "finetune"
+    joint_classifier: ClassVar[bool] = True  # classification: the head covers every class of the training split
 
     def __init__(
         self, learner: Learner, task_type: str = "regression", meta_lr: float = 1e-3,
-        steps: int = 10, lr: float = 0.01,
+        steps: int = 10, lr: float = 0.01, decay: float = 1.0,
     ) -> None:
         super().__init__(learner, task_type, meta_lr)
         self.steps = check_int("steps", steps, 0)
         self.lr = check_positive("lr", lr)
-        self.hparams = {"steps": self.steps, "lr": self.lr}
+        self.decay = check_range("decay", decay, 1e-6, 1.0)
+        self.hparams = {"steps": self.steps, "lr": self.lr, "decay": self.decay}
 
     def meta_loss(self, batch: TaskBatch) -> Tensor:
         x = torch.cat([batch.x_support, batch.x_query], dim=1)
@@ -44,9 +52,11 @@ class FineTune(MetaLearner):
             y = batch.info["classes"].gather(1, y)  # episode labels -> training-split class ids
         return self.loss(self.learner(x), y).mean()
 
-    def adapt(self, x_support: Tensor, y_support: Tensor, steps: int | None = None, lr: float | None = None) -> Predictor:
-        steps = self.steps if steps is None else steps
-        lr = self.lr if lr is None else lr
+    def adapt(self, x_support: Tensor, y_support: Tensor, steps: int | None = None, lr: float | None = None,
+              decay: float | None = None) -> Predictor:
+        steps = self.steps if steps is None else check_int("steps", steps, 0)
+        lr = self.lr if lr is None else check_positive("lr", lr)
+        decay = self.decay if decay is None else check_range("decay", decay, 1e-6, 1.0)
         t = x_support.shape[0]
         weights = {n: w.detach().clone() for n, w in self.learner.task_weights(t).items()}
         if self.task_type == "classification":
@@ -54,8 +64,37 @@ class FineTune(MetaLearner):
             w_name, b_name = self.learner.head
             weights[w_name] = weights[w_name].new_zeros(t, weights[w_name].shape[1], n_way)  # [T, F, N]
             weights[b_name] = weights[b_name].new_zeros(t, n_way)  # [T, N]
-        adapted = inner_loop(
-            self.learner, weights, x_support, y_support, steps=steps, alpha=lr, task_type=self.task_type,
-            names=self.learner.adaptable, create_graph=False, detach=True,
-        )
+        with torch.enable_grad():  # also under torch.no_grad(); a decaying step size is one call per step
+            for size in [lr] if decay == 1.0 else [lr * decay ** s for s in range(steps)]:
+                weights = inner_loop(
+                    self.learner, weights, x_support, y_support, steps=steps if decay == 1.0 else 1, alpha=size,
+                    task_type=self.task_type, names=self.learner.adaptable, create_graph=False, detach=True,
+                )
+        adapted = weights
         return Predictor(lambda x: self.learner(x, adapted), self.task_type, {"weights": adapted})
+
+
+def select_sgd(
+    meta: FineTune, val_sampler, lrs: Sequence[float] = (0.01, 0.03, 0.1, 0.3, 1.0),
+    decays: Sequence[float] = (1.0, 0.9, 0.7), n_tasks: int = 100, chunk: int = 50,
+) -> dict[str, Any]:
+    """Grid search of the fine-tuning step size and decay on validation episodes (Ravi & Larochelle §5.1).
+
+    Every (lr, decay) pair is scored on the same ``n_tasks`` episodes (the sampler is reseeded each time); the
+    best pair is stored in ``meta.lr`` / ``meta.decay`` (and its hparams). Returns ``{"lr", "decay", "grid"}``
+    with ``grid`` a list of ``{"lr", "decay", "score"}`` (mean validation accuracy, or minus MSE for regression).
+    """
+    from mlkit.evaluate import evaluate
+
+    check_int("n_tasks", n_tasks, 1)
+    if not lrs or not decays:
+        raise ValueError(f"lrs and decays must each hold at least one value, got {list(lrs)} and {list(decays)}")
+    grid = []
+    for lr, decay in product(lrs, decays):
+        val_sampler.generator.manual_seed(val_sampler.seed)  # the same episodes for every pair
+        score = evaluate(meta, val_sampler, n_tasks=n_tasks, chunk=chunk, lr=lr, decay=decay)
+        grid.append({"lr": lr, "decay": decay, "score": score.mean if score.metric == "accuracy" else -score.mean})
+    best = max(grid, key=lambda row: row["score"])
+    meta.lr, meta.decay = best["lr"], best["decay"]
+    meta.hparams.update(lr=meta.lr, decay=meta.decay)
+    return {"lr": best["lr"], "decay": best["decay"], "grid": grid}
