@@ -1,40 +1,85 @@
 """Execute the notebooks headless (papermill) and render them, for ``make run``, ``make notebooks`` and
 ``make student``.
 
-    python -m mlkit.build run --out build      # executed copies + HTML in build/, and build/index.html
-    python -m mlkit.build store                # re-execute in place: the stored outputs nbval compares
+    python -m mlkit.build run --out build      # executed copies + HTML (images inside) in build/, build/index.html
+    python -m mlkit.build run --full           # the same at paper scale (every notebook's ``full`` parameter)
+    python -m mlkit.build store                # re-execute in place: the stored outputs strict nbval compares
     python -m mlkit.build student --out DIR    # output-free copies for a class
+
+``--notebooks DIR`` takes the notebooks from another folder (default: the project's ``notebooks/``).
 """
 from __future__ import annotations
 
 import argparse
 import html
+import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 
 
-def notebooks() -> list[Path]:
-    """The numbered notebooks, in order."""
-    return sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+@dataclass
+class Rendered:
+    """One executed notebook, as ``build/index.html`` lists it."""
+
+    name: str  # file stem, e.g. "01_sine_regression"
+    title: str  # the first heading of the notebook
+    seconds: float  # wall time of its headless run
+    failed: bool = False
+
+
+def notebooks(folder: Path = NOTEBOOKS) -> list[Path]:
+    """The numbered notebooks (``NN_topic.ipynb``), in order."""
+    return sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+
+
+def title(notebook: Path) -> str:
+    """The first markdown heading of ``notebook`` (its file stem when it has none)."""
+    import nbformat
+
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+    return notebook.stem
+
+
+def _relative(path: Path) -> str:
+    """``path`` relative to the project root where it lies inside it: no machine paths in stored notebooks."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return path.name
 
 
 def execute(source: Path, target: Path, parameters: dict | None = None) -> float:
-    """Run ``source`` with papermill (kernel python3, cwd notebooks/) into ``target``; returns seconds."""
+    """Run ``source`` with papermill (kernel python3, working directory: the notebook's folder) into ``target``;
+    returns the seconds it took. Raises papermill's ``PapermillExecutionError`` when a cell fails (``target``
+    then holds the notebook up to the failing cell, error included)."""
+    import nbformat
     import papermill
 
     start = time.perf_counter()
-    papermill.execute_notebook(
-        str(source), str(target), parameters=parameters or {}, kernel_name="python3", cwd=str(NOTEBOOKS),
-        progress_bar=False,
-    )
+    try:
+        papermill.execute_notebook(
+            str(source), str(target), parameters=parameters or {}, kernel_name="python3",
+            cwd=str(source.resolve().parent), progress_bar=False,
+        )
+    finally:
+        if target.exists():  # papermill records the absolute paths it was given
+            book = nbformat.read(target, as_version=4)
+            record = book.metadata.get("papermill", {})
+            record.update(input_path=_relative(source), output_path=_relative(target))
+            nbformat.write(book, target)
     return time.perf_counter() - start
 
 
 def to_html(notebook: Path) -> Path:
-    """An HTML rendering with embedded images beside the notebook."""
+    """An HTML rendering with embedded images beside the notebook (``NAME.html``)."""
     import nbformat
     from nbconvert import HTMLExporter
 
@@ -44,59 +89,102 @@ def to_html(notebook: Path) -> Path:
     return target
 
 
-def write_index(out: Path, rows: list[tuple[str, float]]) -> Path:
-    """``out/index.html`` linking every rendered notebook in order, with its run time."""
+def write_index(out: Path, rows: list[Rendered]) -> Path:
+    """``out/index.html``: every rendered notebook in the order given, with its title and run time."""
     items = "\n".join(
-        f'<li><a href="{html.escape(name)}.html">{html.escape(name)}</a> '
-        f'(<a href="{html.escape(name)}.ipynb">notebook</a>, {seconds:.0f} s)</li>'
-        for name, seconds in rows
+        f'<li><a href="{html.escape(row.name)}.html">{html.escape(row.name)}</a>: {html.escape(row.title)} '
+        f'(<a href="{html.escape(row.name)}.ipynb">notebook</a>, '
+        f'{"FAILED after " if row.failed else ""}{row.seconds:.0f} s)</li>'
+        for row in rows
     )
-    page = f"<!doctype html><meta charset=utf-8><title>mlkit notebooks</title>\n<h1>mlkit notebooks</h1>\n<ol>\n{items}\n</ol>\n"
+    total = sum(row.seconds for row in rows)
+    page = (
+        "<!doctype html>\n<meta charset=utf-8>\n<title>mlkit notebooks</title>\n<h1>mlkit notebooks</h1>\n"
+        f"<p>Executed headless with papermill, {total:.0f} s in all.</p>\n<ol>\n{items}\n</ol>\n"
+    )
     (out / "index.html").write_text(page, encoding="utf-8")
     return out / "index.html"
 
 
-def run(out: Path) -> None:
+def run(out: Path, sources: list[Path], parameters: dict | None = None) -> list[Rendered]:
+    """Execute each notebook into ``out/`` and render it; a failing notebook is rendered too (with its error)
+    and the others still run."""
+    from papermill.exceptions import PapermillExecutionError
+
     out.mkdir(parents=True, exist_ok=True)
     rows = []
-    for nb in notebooks():
-        target = out / nb.name
-        seconds = execute(nb, target)
+    for source in sources:
+        target = out / source.name
+        start, failed = time.perf_counter(), False
+        try:
+            execute(source, target, parameters)
+        except PapermillExecutionError as error:
+            failed = True
+            print(f"{source.name}: FAILED in cell {error.exec_count}: {error.ename}: {error.evalue}", flush=True)
+        seconds = time.perf_counter() - start
         to_html(target)
-        rows.append((nb.stem, seconds))
-        print(f"{nb.name}: {seconds:.0f} s -> {target.with_suffix('.html')}", flush=True)
-    print(f"index: {write_index(out, rows)}")
+        rows.append(Rendered(source.stem, title(source), seconds, failed))
+        if not failed:
+            print(f"{source.name}: {seconds:.0f} s -> {target.with_suffix('.html')}", flush=True)
+    print(f"index: {write_index(out, rows)} ({sum(r.seconds for r in rows):.0f} s in all)")
+    return rows
 
 
-def store() -> None:
-    for nb in notebooks():
-        seconds = execute(nb, nb)
-        print(f"{nb.name}: re-executed in place in {seconds:.0f} s", flush=True)
+def store(sources: list[Path]) -> None:
+    """Re-execute each notebook in place with its defaults: the outputs strict nbval compares against."""
+    for source in sources:
+        seconds = execute(source, source)
+        print(f"{source.name}: re-executed in place in {seconds:.0f} s", flush=True)
 
 
-def student(out: Path) -> None:
+def strip(book) -> None:
+    """Remove every output, execution count, stored widget state and run record from a notebook (in place)."""
+    book.cells = [cell for cell in book.cells if "injected-parameters" not in cell.metadata.get("tags", [])]
+    for cell in book.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+        for key in ("papermill", "execution"):
+            cell.metadata.pop(key, None)
+    for key in ("papermill", "widgets"):
+        book.metadata.pop(key, None)
+
+
+def student(out: Path, sources: list[Path]) -> list[Path]:
+    """Output-free copies of the notebooks in ``out/``, for a class to run themselves."""
     import nbformat
 
     out.mkdir(parents=True, exist_ok=True)
-    for nb in notebooks():
-        book = nbformat.read(nb, as_version=4)
-        for cell in book.cells:
-            if cell.cell_type == "code":
-                cell.outputs, cell.execution_count = [], None
-            cell.metadata.pop("papermill", None)
-            cell.metadata.pop("execution", None)
-        book.metadata.pop("papermill", None)
-        nbformat.write(book, out / nb.name)
-        print(f"{nb.name} -> {out / nb.name}")
+    written = []
+    for source in sources:
+        book = nbformat.read(source, as_version=4)
+        strip(book)
+        nbformat.write(book, out / source.name)
+        written.append(out / source.name)
+        print(f"{source.name} -> {out / source.name}")
+    return written
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mlkit.build", description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=["run", "store", "student"])
-    parser.add_argument("--out", default="build")
-    args = parser.parse_args()
-    {"run": lambda: run(Path(args.out)), "store": store, "student": lambda: student(Path(args.out))}[args.action]()
+    parser.add_argument("--out", type=Path, default=None, help="output folder (run: build, student: build/student)")
+    parser.add_argument("--notebooks", type=Path, default=NOTEBOOKS, help="folder of NN_topic.ipynb notebooks")
+    parser.add_argument("--full", action="store_true", help="run: paper-scale runs (parameter full=True)")
+    args = parser.parse_args(argv)
+    sources = notebooks(args.notebooks)
+    if not sources:
+        parser.error(f"no NN_topic.ipynb notebooks in {args.notebooks}")
+    if args.action == "run":
+        start = time.perf_counter()
+        rows = run(args.out or Path("build"), sources, {"full": True} if args.full else None)
+        print(f"make run: {time.perf_counter() - start:.0f} s wall")
+        return 1 if any(row.failed for row in rows) else 0
+    if args.action == "store":
+        store(sources)
+    else:
+        student(args.out or Path("build") / "student", sources)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -96,7 +96,7 @@ def gate_explorer(n_episodes: int = 20, seed: int = 0):
     import ipywidgets as widgets
 
     return widgets.interact(
-        lambda shots, episode: show_episode(shots, episode, n_episodes, seed),
+        lambda shots, episode: show_episode(shots, episode, n_episodes, seed) and None,  # plot + line, no dict repr
         shots=widgets.SelectionSlider(options=list(SHOTS), value=1, description="shots"),
         episode=widgets.IntSlider(value=0, min=0, max=n_episodes - 1, description="episode"),
     )

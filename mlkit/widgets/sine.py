@@ -101,7 +101,8 @@ def sine_explorer(method: str = "maml", task_seed: int = 0):
     return widgets.interact(
         show_adaptation,
         method=widgets.Dropdown(options=[(LABELS[m], m) for m in SINE_METHODS], value=method, description="method"),
-        alpha=widgets.FloatLogSlider(value=0.01, base=10, min=-4, max=1, step=0.25, description="α (test step)"),
+        alpha=widgets.FloatLogSlider(value=0.01, base=10, min=-4, max=1, step=0.25, description="α (test step)",
+                                   style={"description_width": "initial"}),
         shots=widgets.IntSlider(value=10, min=1, max=MAX_SHOTS, description="shots K"),
         steps=widgets.IntSlider(value=1, min=0, max=10, description="steps"),
         task_seed=widgets.fixed(task_seed),
