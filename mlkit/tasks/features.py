@@ -10,11 +10,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from mlkit.checks import check_choice
-from mlkit.tasks.images import SPLITS
+from mlkit.tasks.images import ImageDataset
 
 
-class FeatureDataset:
+class FeatureDataset(ImageDataset):
     """The feature vectors of one split, ``images[c, i]`` being the features of example ``i`` of class ``c``.
 
     Args:
@@ -25,37 +24,22 @@ class FeatureDataset:
     """
 
     def __init__(self, features: Tensor, class_names: list[str], split: str, name: str) -> None:
-        check_choice("split", split, SPLITS)
-        if not torch.is_floating_point(features) or features.dim() != 3:
+        super().__init__(features, class_names, split, name)  # stored as ``images``, the name EpisodeSampler indexes
+
+    @staticmethod
+    def check_data(images: Tensor) -> None:
+        if not torch.is_floating_point(images) or images.dim() != 3:
             raise ValueError(
-                f"features must be a float tensor [classes, per_class, D], got {features.dtype} {tuple(features.shape)}"
+                f"features must be a float tensor [classes, per_class, D], got {images.dtype} {tuple(images.shape)}"
             )
-        if len(class_names) != features.shape[0]:
-            raise ValueError(f"class_names has {len(class_names)} names for {features.shape[0]} classes")
-        self.images = features  # the name EpisodeSampler indexes
-        self.class_names = list(class_names)
-        self.split = split
-        self.name = name
 
     @property
     def features(self) -> Tensor:
         return self.images
 
     @property
-    def n_classes(self) -> int:
-        return self.images.shape[0]
-
-    @property
-    def per_class(self) -> int:
-        return self.images.shape[1]
-
-    @property
     def feature_dim(self) -> int:
         return self.images.shape[2]
-
-    @property
-    def image_shape(self) -> tuple[int]:
-        return (self.feature_dim,)
 
     def __repr__(self) -> str:
         return (

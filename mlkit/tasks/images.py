@@ -27,16 +27,21 @@ class ImageDataset:
 
     def __init__(self, images: Tensor, class_names: list[str], split: str, name: str) -> None:
         check_choice("split", split, SPLITS)
-        if images.dtype != torch.uint8 or images.dim() != 5:
-            raise ValueError(
-                f"images must be a uint8 tensor [classes, per_class, C, H, W], got {images.dtype} {tuple(images.shape)}"
-            )
+        self.check_data(images)
         if len(class_names) != images.shape[0]:
             raise ValueError(f"class_names has {len(class_names)} names for {images.shape[0]} classes")
         self.images = images
         self.class_names = list(class_names)
         self.split = split
         self.name = name
+
+    @staticmethod
+    def check_data(images: Tensor) -> None:
+        """Refuse anything but uint8 images [classes, per_class, C, H, W] (subclasses hold other data)."""
+        if images.dtype != torch.uint8 or images.dim() != 5:
+            raise ValueError(
+                f"images must be a uint8 tensor [classes, per_class, C, H, W], got {images.dtype} {tuple(images.shape)}"
+            )
 
     @property
     def n_classes(self) -> int:
