@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -63,6 +64,10 @@ def execute(source: Path, target: Path, parameters: dict | None = None) -> float
     import nbformat
     import papermill
 
+    from mlkit.widgets import HEADLESS_ENV
+
+    ours = HEADLESS_ENV not in os.environ  # the kernel inherits it: explorers draw once instead of waiting on widgets
+    os.environ.setdefault(HEADLESS_ENV, "1")
     start = time.perf_counter()
     try:
         papermill.execute_notebook(
@@ -70,6 +75,8 @@ def execute(source: Path, target: Path, parameters: dict | None = None) -> float
             cwd=str(source.resolve().parent), progress_bar=False,
         )
     finally:
+        if ours:
+            del os.environ[HEADLESS_ENV]
         if target.exists():  # papermill records the absolute paths it was given
             book = nbformat.read(target, as_version=4)
             record = book.metadata.get("papermill", {})

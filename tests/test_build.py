@@ -103,3 +103,22 @@ def test_run_renders_html_with_images_and_keeps_going_past_a_failing_notebook(tm
     executed = json.loads((out / "01_plot.ipynb").read_text())
     assert executed["metadata"]["papermill"]["input_path"] == "01_plot.ipynb"  # no machine path stored
     assert str(tmp_path) not in (out / "01_plot.ipynb").read_text()
+
+
+def test_headless_switch_is_scoped_to_the_run(tmp_path, monkeypatch):
+    """``execute`` makes the kernel headless but leaves the caller's environment as it found it."""
+    import os
+
+    import nbformat
+
+    from mlkit.build import execute
+    from mlkit.widgets import HEADLESS_ENV
+
+    monkeypatch.delenv(HEADLESS_ENV, raising=False)
+    book = nbformat.v4.new_notebook()
+    book.cells = [nbformat.v4.new_code_cell("import os\nprint(os.environ.get('MLKIT_HEADLESS'))")]
+    book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(book, tmp_path / "probe.ipynb")
+    execute(tmp_path / "probe.ipynb", tmp_path / "out.ipynb")
+    assert nbformat.read(tmp_path / "out.ipynb", 4).cells[0].outputs[0]["text"] == "1\n"
+    assert HEADLESS_ENV not in os.environ

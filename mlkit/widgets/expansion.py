@@ -22,6 +22,7 @@ from mlkit.meta import MAML
 from mlkit.tasks import SineTasks
 from mlkit.train import train
 from mlkit.viz.expansion import LABELS, format_rows, plot_residuals, term_rows
+from mlkit.widgets import explore
 
 MAX_K = 5
 POINTS = 10  # examples per mini-batch
@@ -75,7 +76,7 @@ def expansion_explorer(train_steps: int = 50, task_seed: int = 0):
     """Sliders for the inner step size α and the number of gradient steps k; redraws ``show_expansion``."""
     import ipywidgets as widgets
 
-    return widgets.interact(
+    return explore(
         show_expansion,
         alpha=widgets.FloatLogSlider(value=0.01, base=10, min=-3, max=-1, step=0.125, description="α (inner step)"),
         k=widgets.IntSlider(value=2, min=1, max=MAX_K, description="k (steps)"),

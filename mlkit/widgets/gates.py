@@ -20,6 +20,7 @@ from mlkit.checks import check_choice, check_int
 from mlkit.meta.lstm_meta import LSTMMetaLearner, layer_gates
 from mlkit.tasks.episodes import EpisodeSampler
 from mlkit.viz.gates import plot_episode_gates
+from mlkit.widgets import explore
 
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
 SHARED_OMNIGLOT = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "omniglot"
@@ -95,7 +96,7 @@ def gate_explorer(n_episodes: int = 20, seed: int = 0):
     """Sliders for the shots (1 or 5) and the episode, redrawing ``show_episode``."""
     import ipywidgets as widgets
 
-    return widgets.interact(
+    return explore(
         lambda shots, episode: show_episode(shots, episode, n_episodes, seed) and None,  # plot + line, no dict repr
         shots=widgets.SelectionSlider(options=list(SHOTS), value=1, description="shots"),
         episode=widgets.IntSlider(value=0, min=0, max=n_episodes - 1, description="episode"),

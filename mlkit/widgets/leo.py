@@ -66,12 +66,14 @@ def latent_view(meta: LEO, batch: TaskBatch, projection: PCA, latent_steps: int 
 
 def latent_widget(meta: LEO, batch: TaskBatch, projection: PCA, background: dict[str, np.ndarray] | None = None):
     """Sliders "latent steps" (0-15) and "α × learned" (0.1-20) driving ``latent_view``."""
-    from ipywidgets import FloatSlider, IntSlider, interact
+    from ipywidgets import FloatSlider, IntSlider
+
+    from mlkit.widgets import explore
 
     def redraw(latent_steps: int, alpha_scale: float) -> None:
         latent_view(meta, batch, projection, latent_steps, alpha_scale, background)
 
-    return interact(
+    return explore(
         redraw,
         latent_steps=IntSlider(value=meta.latent_steps, min=0, max=15, description="latent steps"),
         alpha_scale=FloatSlider(value=1.0, min=0.1, max=20.0, step=0.1, description="α × learned"),

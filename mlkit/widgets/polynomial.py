@@ -18,6 +18,7 @@ from mlkit.meta.base import MetaLearner
 from mlkit.tasks.batch import TaskBatch
 from mlkit.tasks.regression import PolynomialTasks
 from mlkit.viz.polynomial import plot_polynomial_fit
+from mlkit.widgets import explore
 
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
 ORDERS = (0, 1, 2)
@@ -71,7 +72,7 @@ def polynomial_explorer(task_seed: int = 0):
     """Sliders for the polynomial order and the number of inner steps; redraws ``show_polynomial``."""
     import ipywidgets as widgets
 
-    return widgets.interact(
+    return explore(
         show_polynomial,
         order=widgets.IntSlider(value=1, min=0, max=max(ORDERS), description="order"),
         steps=widgets.IntSlider(value=1, min=0, max=10, description="steps"),

@@ -20,6 +20,7 @@ from mlkit.meta.base import MetaLearner
 from mlkit.tasks.batch import TaskBatch
 from mlkit.tasks.regression import SineTasks
 from mlkit.viz.sine import LABELS, plot_adaptation
+from mlkit.widgets import explore
 
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
 SINE_METHODS = ("maml", "metasgd", "tnet", "mtnet")
@@ -98,7 +99,7 @@ def sine_explorer(method: str = "maml", task_seed: int = 0):
     """Sliders for the test-time step size α, the shots K and the inner steps; redraws ``show_adaptation``."""
     import ipywidgets as widgets
 
-    return widgets.interact(
+    return explore(
         show_adaptation,
         method=widgets.Dropdown(options=[(LABELS[m], m) for m in SINE_METHODS], value=method, description="method"),
         alpha=widgets.FloatLogSlider(value=0.01, base=10, min=-4, max=1, step=0.25, description="α (test step)",
