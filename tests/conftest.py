@@ -40,3 +40,23 @@ def pytest_configure(config):
     import torch
 
     torch.set_num_threads(1)
+
+
+@pytest.fixture
+def toy_leo():
+    """A small untrained LEO (10-d features, 3-way 1-shot, 4 latents) and a seeded sampler of toy feature episodes,
+    shared by the tests of mlkit/viz/leo.py and mlkit/widgets/leo.py."""
+    import torch
+    import torch.nn.functional as F
+
+    from mlkit.learners import MLP
+    from mlkit.meta.leo import LEO
+    from mlkit.tasks import EpisodeSampler
+    from mlkit.tasks.features import FeatureDataset
+
+    torch.manual_seed(0)
+    meta = LEO(MLP((10, 3)), k_shot=1, latent_dim=4)
+    generator = torch.Generator().manual_seed(0)
+    vectors = F.normalize(torch.randn(8, 6, 10, generator=generator), dim=-1)  # [classes, per_class, D]
+    data = FeatureDataset(vectors, [f"c{i}" for i in range(8)], "val", "toy")
+    return meta, EpisodeSampler(data, 3, 1, 5, meta_batch=4, seed=3)

@@ -5,25 +5,10 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pytest
-import torch
-import torch.nn.functional as F
 
-from mlkit.learners import MLP
-from mlkit.meta.leo import LEO
-from mlkit.tasks import EpisodeSampler
-from mlkit.tasks.features import FeatureDataset
 from mlkit.viz.leo import collect_codes, dimensions, joint_tsne, knn_purity, pick_classes, plot_figure2, purity_table
 
-D, N, NZ = 10, 3, 4
-
-
-def setup():
-    torch.manual_seed(0)
-    meta = LEO(MLP((D, N)), k_shot=1, latent_dim=NZ)
-    g = torch.Generator().manual_seed(0)
-    vectors = F.normalize(torch.randn(8, 6, D, generator=g), dim=-1)  # [classes, per_class, D]
-    data = FeatureDataset(vectors, [f"c{i}" for i in range(8)], "val", "toy")
-    return meta, EpisodeSampler(data, N, 1, 5, meta_batch=4, seed=3)
+D, N, NZ = 10, 3, 4  # the sizes of the toy_leo fixture (tests/conftest.py)
 
 
 def test_knn_purity_counts_same_class_neighbours():
@@ -35,8 +20,8 @@ def test_knn_purity_counts_same_class_neighbours():
         knn_purity(points, np.array([0, 0, 1, 1]), k=4)
 
 
-def test_collect_codes_and_figure():
-    meta, sampler = setup()
+def test_collect_codes_and_figure(toy_leo):
+    meta, sampler = toy_leo
     codes = collect_codes(meta, sampler, n_tasks=10, chunk=4)
     assert codes["z"].shape == codes["z_adapted"].shape == (30, NZ)
     assert codes["classes"].shape == codes["tasks"].shape == (30,) and codes["tasks"].max() == 9

@@ -4,30 +4,13 @@ import matplotlib
 matplotlib.use("Agg")
 
 import pytest
-import torch
-import torch.nn.functional as F
 
-from mlkit.learners import MLP
-from mlkit.meta.leo import LEO
-from mlkit.tasks import EpisodeSampler
-from mlkit.tasks.features import FeatureDataset
 from mlkit.viz.leo import collect_codes
 from mlkit.widgets.leo import fit_projection, latent_view, latent_widget
 
-D, N, NZ = 10, 3, 4
 
-
-def setup():
-    torch.manual_seed(0)
-    meta = LEO(MLP((D, N)), k_shot=1, latent_dim=NZ)
-    g = torch.Generator().manual_seed(0)
-    vectors = F.normalize(torch.randn(8, 6, D, generator=g), dim=-1)  # [classes, per_class, D]
-    data = FeatureDataset(vectors, [f"c{i}" for i in range(8)], "val", "toy")
-    return meta, EpisodeSampler(data, N, 1, 5, meta_batch=4, seed=3)
-
-
-def test_latent_view_reports_accuracy_and_movement(capsys):
-    meta, sampler = setup()
+def test_latent_view_reports_accuracy_and_movement(capsys, toy_leo):
+    meta, sampler = toy_leo
     codes = collect_codes(meta, sampler, n_tasks=8)
     projection = fit_projection(codes)
     batch = sampler.sample()
@@ -39,8 +22,8 @@ def test_latent_view_reports_accuracy_and_movement(capsys):
         latent_view(meta, batch, projection, alpha_scale=0.0, show=False)
 
 
-def test_widget_sliders_are_named_for_the_browser_test():
-    meta, sampler = setup()
+def test_widget_sliders_are_named_for_the_browser_test(toy_leo):
+    meta, sampler = toy_leo
     codes = collect_codes(meta, sampler, n_tasks=4)
     widget = latent_widget(meta, sampler.sample(), fit_projection(codes))
     descriptions = [child.description for child in widget.widget.children if hasattr(child, "description")]
