@@ -22,7 +22,8 @@ def save_checkpoint(path: str | Path, meta: MetaLearner, **state: Any) -> Path:
     """Write ``meta``'s config and weights plus any extra ``state`` (optimiser, step, history...) atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"format": FORMAT, "config": meta.config(), "model": meta.state_dict(), **state}
+    model = {name: tensor.detach().cpu() for name, tensor in meta.state_dict().items()}  # loads anywhere
+    payload = {"format": FORMAT, "config": meta.config(), "model": model, **state}
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:

@@ -88,7 +88,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 def _cmd_reproduce(args: argparse.Namespace) -> int:
     from mlkit.experiments import run_experiment
 
-    run_experiment(args.name, quick=args.quick, as_json=args.json, out_dir=args.out_dir)
+    options = {k: v for k, v in (("jobs", args.jobs), ("device", args.device)) if v is not None}
+    run_experiment(args.name, quick=args.quick, as_json=args.json, out_dir=args.out_dir, **options)
     return 0
 
 
@@ -131,6 +132,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="a short run to check the pipeline (minutes)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--out-dir", default="results")
+    p.add_argument("--jobs", type=int, default=None, help="trainings run in parallel processes (regression tables)")
+    p.add_argument("--device", default=None, help="where networks train: auto, cpu, cuda (image experiments)")
     p.set_defaults(run=_cmd_reproduce)
     return top
 

@@ -166,8 +166,7 @@ def train(
             history.diverged_at = step
             bar.set_postfix_str(f"diverged at step {step}")
             break
-        if meta.clip_grad_norm is not None:
-            torch.nn.utils.clip_grad_norm_(meta.parameters(), meta.clip_grad_norm)
+        meta.clip_gradients()
         optimizer.step()
         if scheduler is not None:
             scheduler.step()

@@ -62,6 +62,12 @@ class MetaLearner(nn.Module):
         self.meta_lr = check_positive("meta_lr", meta_lr)
         self.hparams: dict[str, Any] = {}
 
+    def clip_gradients(self) -> None:
+        """Called by the training loop between ``backward()`` and the optimiser step: the global norm clipping of
+        ``clip_grad_norm`` when set. Methods with their own rule override it (LEO clips each tensor)."""
+        if self.clip_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(self.parameters(), self.clip_grad_norm)
+
     def meta_loss(self, batch: TaskBatch) -> Tensor:
         raise NotImplementedError
 

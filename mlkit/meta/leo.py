@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -148,11 +147,16 @@ class LEO(MetaLearner):
         self.latent_lr = nn.Parameter(torch.full((nz,), float(latent_lr)))  # α   [n_z]
         self.finetune_lr = nn.Parameter(torch.full((d,), float(finetune_lr)))  # η   [D]
         self.weight_offset = math.sqrt(2.0 / (d + self.n_way))
-        if self.grad_clip is not None:
-            for p in self.parameters():
-                if p.requires_grad:
-                    p.register_hook(partial(_clip_gradient, self.grad_clip))
         self.last_terms: dict[str, float] = {}  # the meta-loss's parts at the last call, for plots
+
+    def clip_gradients(self) -> None:
+        """The reference code's clipping, tensor by tensor (values to ±c, then the norm to c), before each step."""
+        if self.grad_clip is None:
+            return
+        with torch.no_grad():
+            for p in self.parameters():
+                if p.grad is not None:
+                    p.grad.copy_(_clip_gradient(self.grad_clip, p.grad))
 
     # ----- checks -------------------------------------------------------------------------------------------
     def _check_inputs(self, x: Tensor, name: str) -> None:

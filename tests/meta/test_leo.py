@@ -112,6 +112,8 @@ def test_learned_step_sizes_receive_gradients_and_gradients_are_clipped():
     meta.meta_loss(sampler.sample()).backward()
     for p in (meta.latent_lr, meta.finetune_lr):
         assert p.grad is not None and p.grad.abs().sum() > 0
+    assert max(p.grad.abs().max() for p in meta.parameters() if p.grad is not None) > 0.1  # raw: some are large
+    meta.clip_gradients()  # what the training loop calls before each optimiser step
     for p in meta.parameters():
         if p.grad is not None:
             assert p.grad.abs().max() <= 0.1 + 1e-7 and p.grad.norm() <= 0.1 + 1e-6
