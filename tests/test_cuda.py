@@ -42,11 +42,14 @@ def _setup(method: str):
         vectors = torch.nn.functional.normalize(torch.randn(8, 6, 10), dim=-1)  # [classes, per_class, D]
         data = FeatureDataset(vectors, [f"c{i}" for i in range(8)], "train", "toy")
         return LEO(MLP((10, 3)), k_shot=1, latent_dim=4), EpisodeSampler(data, 3, 1, 5, meta_batch=4, seed=3).sample()
-    images = method in ("lstm-meta", "finetune", "nearest-neighbour")
-    sampler = make_tasks("glyphs" if images else "sine", k_shot=2, q_query=3, meta_batch=2, n_way=3, seed=0) \
-        if images else make_tasks("sine", k_shot=5, q_query=5, meta_batch=4, seed=0)
-    meta = build(method, sampler)
-    return meta, sampler.sample()
+    sine = make_tasks("sine", k_shot=5, q_query=5, meta_batch=4, seed=0)
+    try:
+        meta, batch = build(method, sine), sine.sample()
+        meta.adapt(batch.x_support, batch.y_support)
+        return meta, batch
+    except ValueError:  # a method for classification only: glyph episodes
+        glyphs = make_tasks("glyphs", k_shot=2, q_query=3, meta_batch=2, n_way=3, seed=0)
+        return build(method, glyphs), glyphs.sample()
 
 
 def _gradients(meta, batch) -> tuple[float, dict[str, torch.Tensor]]:
