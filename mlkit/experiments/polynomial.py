@@ -13,9 +13,9 @@ Where papers and code disagree, and what we follow:
 - the text draws c_i ~ U[−1, 1]; the code divides c_i by 2^i and uses x ~ U[−2, 2]: we follow the code
   (``PolynomialTasks``);
 - the text says "same hyperparameters as §6.1" (α = 0.01); the code's polynomial script passes no step size,
-  so its flag default α = 1e-3 applies. At the paper's 60k iterations we follow the code (α = 1e-3, the main
-  table and the shipped models) and run the text's α = 0.01 beside it. (In 2000-iteration pilots with α = 1e-3
-  the hidden layers' logits barely left 0: short runs need the larger step to move the masks at all.)
+  so its flag default α = 1e-3 applies. We run both at the paper's 60k iterations. The main table and the shipped
+  models use the text's α = 0.01: with the code's α = 1e-3 the hidden layers' mask logits stay within a few
+  hundredths of 0 (fractions 0.50–0.52) on 8 of 9 runs, so there is nothing to compare across orders.
 """
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def growth_check(runs: list[dict[str, Any]], key: str) -> dict[str, Any]:
 
 def reproduce_polynomial(
     *, iterations: int = 60_000, orders: Sequence[int] = ORDERS, seeds: Sequence[int] = (0, 1, 2),
-    alphas: Sequence[float] = (1e-3,), method: str = "mtnet", n_tasks: int = 600, jobs: int = 1,
+    alphas: Sequence[float] = (1e-2,), method: str = "mtnet", n_tasks: int = 600, jobs: int = 1,
     out_dir: str | Path = "results", as_json: bool = False, quick: bool = False,
 ) -> dict[str, Any]:
     """Train (or reuse) an MT-net per (α, order, seed); report per-layer update fractions and check their growth.
@@ -155,17 +155,17 @@ def to_markdown(result: dict[str, Any]) -> str:
     lines += [
         "", result["paper"], "",
         "What we follow (thesis text vs code): we report sigmoid(ζ) as the fraction updated and show the text's "
-        "sigmoid(−ζ) beside it; the code's coefficients c_i ~ U[−1, 1]/2^i on x ~ U[−2, 2]; the inner step size of "
-        "the code's polynomial script (no step size passed, so its flag default α = 1e-3) as the main setting, and "
-        "the text's α = 0.01 (\"same hyperparameters as §6.1\") beside it.",
+        "sigmoid(−ζ) beside it; the code's coefficients c_i ~ U[−1, 1]/2^i on x ~ U[−2, 2]; the text's inner step "
+        "size α = 0.01 (\"same hyperparameters as §6.1\") for the main table, and the code's (its polynomial script "
+        "passes no step size, so the flag default α = 1e-3 applies) beside it when it was run.",
     ]
     return "\n".join(lines)
 
 
 # What ``reproduce polynomial`` runs: 18 trainings at the paper's scale (60k iterations; 3 orders x 3 seeds for
 # each of the two step sizes), about 2-3 min each on one quiet core: ``--jobs N`` runs N at a time.
-FULL = {"iterations": 60_000, "alphas": (1e-3, 1e-2), "n_tasks": 600}
-QUICK = {"iterations": 500, "alphas": (1e-3,), "n_tasks": 200}
+FULL = {"iterations": 60_000, "alphas": (1e-2, 1e-3), "n_tasks": 600}
+QUICK = {"iterations": 500, "alphas": (1e-2,), "n_tasks": 200}
 
 
 def _check_line(what: str, check: dict[str, Any]) -> str:

@@ -56,10 +56,13 @@ def reproduce_sine_table(
     *, iterations: int | Mapping[str, int] = 60_000, alphas: Sequence[float] = (0.01, 0.04, 0.1),
     methods: Sequence[str] = tuple(PAPER), n_tasks: int = 600, seed: int = 0, jobs: int = 1,
     out_dir: str | Path = "results", as_json: bool = False, quick: bool = False, extra_notes: Sequence[str] = (),
+    spread_seeds: Sequence[int] = (), spread_methods: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Train (or reuse) every (method, α) run, pick α on validation tasks, score on test tasks, write the table.
 
     ``iterations`` is one number for every method or {method: iterations}; ``extra_notes`` are added to the notes.
+    ``spread_seeds``: for each of ``spread_methods``, retrain at its chosen α with these seeds and score them too,
+    to show how much a row moves with the training seed alone (the table itself is seed ``seed``).
     """
     start = time.perf_counter()
     runs_dir = Path(out_dir) / "runs"
@@ -87,6 +90,13 @@ def reproduce_sine_table(
         })
         if method in SHIPPED:
             shutil.copyfile(runs_dir / f"{best.key}.final.pt", Path(out_dir) / f"sine-{method}.pt")
+    for row in rows:
+        if row["method"] in spread_methods and spread_seeds:
+            others = [RunSpec(row["method"], alpha=row["alpha"], iterations=row["iterations"], seed=s)
+                      for s in spread_seeds]
+            summaries.update(ensure_runs(others, runs_dir, jobs=jobs))
+            row["other_seeds"] = {str(o.seed): {str(k): score(load_run(o, runs_dir), o, k_shot=k, n_tasks=n_tasks)
+                                                for k in SHOTS} for o in others}
     result = {
         "experiment": NAME, "source": "Lee (2018) thesis, Table 6.1 (§6.1)", "quick": quick,
         "command": f"python -m mlkit reproduce {NAME}" + (" --quick" if quick else "") + out_dir_flag(out_dir),
@@ -121,6 +131,14 @@ def to_markdown(result: dict[str, Any]) -> str:
         "† training diverged; the score is that of the last finite weights.", "",
         "What we follow:", *[f"- {n}" for n in result["notes"]],
     ]
+    spread = [[row["label"], f"{row['alpha']:g}", seed] + [scores[str(k)] for k in SHOTS]
+              for row in result["rows"] for seed, scores in
+              [(str(result["settings"]["seed"]), row["scores"]), *row.get("other_seeds", {}).items()]
+              if row.get("other_seeds")]
+    if spread:
+        lines += ["", "The same rows trained with other seeds (same α, same test tasks): how far a row moves with the "
+                  "training seed alone.", "",
+                  markdown_table(["Method", "α", "training seed"] + [f"{k}-shot" for k in SHOTS], spread)]
     gaps = gap_notes(result)
     if gaps:
         lines += ["", "Rows above the paper's mean, and the evidence we have for the gap:", *[f"- {g}" for g in gaps]]
@@ -145,13 +163,21 @@ def gap_notes(result: dict[str, Any]) -> list[str]:
             parts.append("α not swept over the code's three values")
         if row["diverged_at"] is not None:
             parts.append(f"training diverged at step {row['diverged_at']}")
+        others = row.get("other_seeds", {})
+        for k in above:
+            means = [o[k]["mean"] for o in others.values() if o[k]["mean"] is not None]
+            if means:
+                parts.append(f"{k}-shot with other training seeds: " + ", ".join(f"{m:.2f}" for m in means)
+                             + f" (paper {paper[k]['mean']:.2f})")
         notes.append("; ".join(parts) + ".")
     return notes
 
 
 # What ``reproduce sine-table`` runs: the thesis code's scale, 60k iterations for each method and each α of its
-# sweep, 21 trainings of 1.5-3 min each on one quiet core (``--jobs N`` runs N at a time).
-FULL = {"iterations": PAPER_ITERATIONS, "alphas": (0.01, 0.04, 0.1), "n_tasks": 600}
+# sweep, 21 trainings of 1.5-3 min each on one quiet core (``--jobs N`` runs N at a time), and T-net and MT-net
+# again with two more training seeds.
+FULL = {"iterations": PAPER_ITERATIONS, "alphas": (0.01, 0.04, 0.1), "n_tasks": 600,
+        "spread_seeds": (1, 2), "spread_methods": ("tnet", "mtnet")}  # + 4 runs: the rows furthest from the paper
 QUICK = {"iterations": 1000, "alphas": (0.01,), "n_tasks": 200}
 
 

@@ -28,3 +28,15 @@ def test_table_has_paper_beside_ours_and_picks_alpha_on_validation(tmp_path, cap
 
 def test_registered_for_the_command_line():
     assert "sine-table" in experiments()
+
+
+def test_other_training_seeds_are_scored_at_the_chosen_alpha(tmp_path):
+    result = reproduce_sine_table(iterations=3, alphas=(0.01,), methods=("maml", "tnet"), n_tasks=20,
+                                  out_dir=tmp_path, quick=True, spread_seeds=(1,), spread_methods=("tnet",))
+    maml, tnet = result["rows"]
+    assert "other_seeds" not in maml and set(tnet["other_seeds"]) == {"1"}
+    assert set(tnet["other_seeds"]["1"]) == {str(k) for k in SHOTS}
+    assert tnet["other_seeds"]["1"]["10"]["mean"] != tnet["scores"]["10"]["mean"]  # another training seed
+    assert (tmp_path / "runs" / "sine-tnet-a0.01-it3-k10-s1.final.pt").is_file()
+    markdown = (tmp_path / "sine-table.md").read_text()
+    assert "trained with other seeds" in markdown and "| T-net | 0.01 | 1 |" in markdown
