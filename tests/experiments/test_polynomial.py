@@ -17,7 +17,7 @@ def test_fractions_come_out_per_layer_and_per_seed(tmp_path):
     for key in ("grows_with_order", "grows_with_order_text_formula"):
         assert set(result[key]["per_seed"]) == {"0", "1"} and set(result[key]["mean_over_seeds"]) == {"0", "1"}
     markdown = (tmp_path / "polynomial.md").read_text()
-    assert markdown.count("- CHECK ") == 2 and "| w0: sigmoid(ζ) |" in markdown
+    assert markdown.count("- CHECK ") == 2 and "| w0: sigmoid(ζ) |" in markdown and "adapted range |" in markdown
     assert (tmp_path / "poly0-mtnet.pt").is_file() and (tmp_path / "poly1-mtnet.pt").is_file()
 
 
@@ -40,3 +40,25 @@ def test_shipped_result_reports_the_check_for_three_seeds():
 
 def test_registered_for_the_command_line():
     assert "polynomial" in experiments()
+
+
+def test_adapted_range_is_zero_for_a_constant_learner_and_positive_otherwise():
+    import torch
+
+    from mlkit.experiments.polynomial import adapted_range
+    from mlkit.experiments.regression_runs import RunSpec
+    from mlkit.recipes import build
+
+    spec = RunSpec("mtnet", tasks="polynomial", order=1, iterations=1)
+    torch.manual_seed(0)
+    meta = build("mtnet", spec.sampler(), alpha=0.5)
+    with torch.no_grad():
+        for name, weight in meta.learner.named_parameters():
+            if name.startswith("w"):
+                weight.normal_(0.0, 0.5)  # out of the tiny-weight start, where one step barely bends the function
+    assert adapted_range(meta, spec, n_tasks=10) > 1e-2  # hidden layers adapt: the function bends with the task
+    with torch.no_grad():
+        for name, weight in meta.learner.named_parameters():
+            if name == "w0":
+                weight.zero_()  # no signal from x reaches the hidden layers: only biases move
+    assert adapted_range(meta, spec, n_tasks=10) < 1e-6
