@@ -31,3 +31,11 @@ def test_help_lists_the_commands():
     out = subprocess.run([sys.executable, "-m", "mlkit", "--help"], capture_output=True, text=True, check=True).stdout
     for command in ("train", "eval", "bench", "reproduce"):
         assert command in out
+
+
+def test_reproduce_refuses_an_option_the_experiment_does_not_take(capsys):
+    assert main(["reproduce", "leo", "--jobs", "2", "--out-dir", "unused"]) == 2
+    error = capsys.readouterr().err
+    assert "experiment 'leo' takes no jobs option" in error and "options it takes: none" in error
+    assert main(["reproduce", "sine-table", "--device", "cuda", "--out-dir", "unused"]) == 2
+    assert "options it takes: jobs" in capsys.readouterr().err

@@ -1,8 +1,8 @@
 """Reproductions of published tables and figures: ``python -m mlkit reproduce NAME [--quick] [--json]``.
 
 An experiment module defines ``EXPERIMENTS = {"name": run}`` with
-``run(quick: bool = False, as_json: bool = False, out_dir: str = "results", **options) -> dict``: it trains and evaluates
-what the table needs, writes ``<out_dir>/<name>.json`` and ``<out_dir>/<name>.md`` (our numbers with 95%
+``run(quick: bool = False, as_json: bool = False, out_dir: str = "results", **options) -> dict``: it trains and
+evaluates what the table needs, writes ``<out_dir>/<name>.json`` and ``<out_dir>/<name>.md`` (our numbers with 95%
 intervals beside the paper's), prints the Markdown table (or the JSON) and returns the dict. Notebooks call the
 same functions. Options an experiment may take: ``jobs`` (trainings run as that many processes) and ``device``
 (where its networks train: "auto", "cpu", "cuda"...).
