@@ -34,6 +34,7 @@ from mlkit.checks import check_choice, check_int, check_range
 from mlkit.learners import ConvNet
 from mlkit.learners.conv import RunningStats
 from mlkit.meta.base import MetaLearner, Predictor
+from mlkit.meta.image_inputs import check_fixed_way_labels, check_images
 from mlkit.meta.memory import cosine_weights, lrua_write, read, usage_update, write_weights
 from mlkit.tasks.batch import TaskBatch
 
@@ -120,21 +121,6 @@ class MANN(MetaLearner):
         self.alpha = nn.Parameter(torch.full((self.heads,), float(alpha)))  # [H]
         self.output = nn.Linear(hidden + reads, self.n_way)
 
-    # ----- checks -------------------------------------------------------------------------------------------
-    def _check_images(self, x: Tensor, name: str) -> None:
-        size, channels = self.learner.image_size, self.learner.in_channels
-        if x.dim() != 5 or tuple(x.shape[2:]) != (channels, size, size):
-            raise ValueError(f"{name} must be images [tasks, examples, {channels}, {size}, {size}], "
-                             f"got shape {tuple(x.shape)}")
-
-    def _check_labels(self, x: Tensor, y: Tensor) -> None:
-        if y.shape != x.shape[:2] or y.dtype != torch.int64:
-            raise ValueError(f"y_support must be int64 labels [tasks, examples] = {tuple(x.shape[:2])}, "
-                             f"got {y.dtype} {tuple(y.shape)}")
-        if int(y.min()) < 0 or int(y.max()) >= self.n_way:
-            raise ValueError(f"y_support labels must be in 0..{self.n_way - 1} (n_way = {self.n_way}, the learner's "
-                             f"n_classes), got labels {int(y.min())}..{int(y.max())}")
-
     # ----- one step of the sequence -------------------------------------------------------------------------
     def initial_state(self, batch: int, like: Tensor) -> MemoryState:
         hidden = self.controller.hidden_size
@@ -178,9 +164,9 @@ class MANN(MetaLearner):
         return logits.view(t, q, self.n_way)
 
     def meta_loss(self, batch: TaskBatch) -> Tensor:
-        self._check_images(batch.x_support, "x_support")
-        self._check_images(batch.x_query, "x_query")
-        self._check_labels(batch.x_support, batch.y_support)
+        check_images("x_support", batch.x_support, self.learner)
+        check_images("x_query", batch.x_query, self.learner)
+        check_fixed_way_labels(batch.x_support, batch.y_support, self.n_way)
         t, s = batch.y_support.shape
         x_support, y_support = shuffled(batch.x_support, batch.y_support, None)  # global RNG, seeded by train
         support, stats = embed_support(self.learner, x_support)
@@ -203,8 +189,8 @@ class MANN(MetaLearner):
         always gives the same predictions, in the random kind of order seen in meta-training); None keeps the
         given order.
         """
-        self._check_images(x_support, "x_support")
-        self._check_labels(x_support, y_support)
+        check_images("x_support", x_support, self.learner)
+        check_fixed_way_labels(x_support, y_support, self.n_way)
         t = y_support.shape[0]
         if seed is not None:
             generator = torch.Generator().manual_seed(check_int("seed", seed, 0))
@@ -214,7 +200,7 @@ class MANN(MetaLearner):
             _, state = self.run_support(support, y_support)
 
         def scores(x_query: Tensor) -> Tensor:
-            self._check_images(x_query, "x_query")
+            check_images("x_query", x_query, self.learner)
             if x_query.shape[0] != t:
                 raise ValueError(f"x_query must hold the {t} tasks of the support set, got {x_query.shape[0]}")
             return self.query_logits(state, self.learner.embed(x_query, running=stats)).softmax(-1)  # [T, Q, N]

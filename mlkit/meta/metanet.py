@@ -35,6 +35,7 @@ from torch import Tensor, nn
 from mlkit.checks import check_choice, check_int
 from mlkit.learners import ConvNet
 from mlkit.meta.base import MetaLearner, Predictor
+from mlkit.meta.image_inputs import check_fixed_way_labels, check_images
 from mlkit.meta.lstm_meta import preprocess
 from mlkit.meta.mann import embed_support
 from mlkit.meta.memory import cosine_weights
@@ -87,19 +88,9 @@ class MetaNet(MetaLearner):
         )
 
     # ----- checks -------------------------------------------------------------------------------------------
-    def _check(self, x: Tensor, name: str, y: Tensor | None = None) -> None:
-        size, channels = self.learner.image_size, self.learner.in_channels
-        if x.dim() != 5 or tuple(x.shape[2:]) != (channels, size, size):
-            raise ValueError(f"{name} must be images [tasks, examples, {channels}, {size}, {size}], "
-                             f"got shape {tuple(x.shape)}")
-        if y is None:
-            return
-        if y.shape != x.shape[:2] or y.dtype != torch.int64:
-            raise ValueError(f"y_support must be int64 labels [tasks, examples] = {tuple(x.shape[:2])}, "
-                             f"got {y.dtype} {tuple(y.shape)}")
-        if int(y.min()) < 0 or int(y.max()) >= self.n_way:
-            raise ValueError(f"y_support labels must be in 0..{self.n_way - 1} (n_way = {self.n_way}, the learner's "
-                             f"n_classes), got labels {int(y.min())}..{int(y.max())}")
+    def _check_support(self, x: Tensor, y: Tensor) -> None:
+        check_images("x_support", x, self.learner)
+        check_fixed_way_labels(x, y, self.n_way)
         if x.shape[1] < 2:
             raise ValueError(f"x_support must hold at least 2 examples per task (verification pairs), got {x.shape[1]}")
 
@@ -166,15 +157,15 @@ class MetaNet(MetaLearner):
         return self.classify(self.learner.embed(x_query, running=g_stats), fast_phi)
 
     def meta_loss(self, batch: TaskBatch) -> Tensor:
-        self._check(batch.x_support, "x_support", batch.y_support)
-        self._check(batch.x_query, "x_query")
+        self._check_support(batch.x_support, batch.y_support)
+        check_images("x_query", batch.x_query, self.learner)
         memory = self._write(batch.x_support, batch.y_support, None, create_graph=True)  # pairs: global RNG
         logits = self._read(memory, batch.x_query)  # [T, Q, N]
         return F.cross_entropy(logits.flatten(0, 1), batch.y_query.flatten())
 
     def adapt(self, x_support: Tensor, y_support: Tensor, seed: int = 0) -> Predictor:
         """Steps 1-2 on the support set; ``predict`` is step 3. ``seed`` draws the verification pairs."""
-        self._check(x_support, "x_support", y_support)
+        self._check_support(x_support, y_support)
         generator = torch.Generator().manual_seed(check_int("seed", seed, 0))
         with torch.enable_grad():  # the meta information is made of gradients, also under torch.no_grad()
             memory = self._write(x_support, y_support, generator, create_graph=False)
@@ -182,7 +173,7 @@ class MetaNet(MetaLearner):
         t = x_support.shape[0]
 
         def scores(x_query: Tensor) -> Tensor:
-            self._check(x_query, "x_query")
+            check_images("x_query", x_query, self.learner)
             if x_query.shape[0] != t:
                 raise ValueError(f"x_query must hold the {t} tasks of the support set, got {x_query.shape[0]}")
             return self._read(memory, x_query).softmax(-1)  # [T, Q, N]

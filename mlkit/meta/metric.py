@@ -24,6 +24,7 @@ from torch import Tensor
 from mlkit.checks import check_choice
 from mlkit.learners import ConvNet, Learner
 from mlkit.meta.base import MetaLearner, Predictor
+from mlkit.meta.image_inputs import check_images
 from mlkit.tasks.batch import TaskBatch
 
 
@@ -82,11 +83,7 @@ class MetricLearner(MetaLearner):
 
     def check_images(self, name: str, x: Tensor, tasks: int | None = None) -> None:
         """``x`` must be images [T, B, C, H, W] of the learner's size (and ``tasks`` tasks when given)."""
-        shape = (self.learner.in_channels, self.learner.image_size, self.learner.image_size)
-        if x.dim() != 5 or tuple(x.shape[2:]) != shape or (tasks is not None and x.shape[0] != tasks):
-            count = "" if tasks is None else f" with {tasks} tasks"
-            raise ValueError(f"{name} must be images [tasks, examples, {', '.join(map(str, shape))}]{count}, "
-                             f"got shape {tuple(x.shape)}")
+        check_images(name, x, self.learner, tasks)
 
     def embed_episode(self, x_support: Tensor, x_query: Tensor) -> tuple[Tensor, Tensor]:
         """Images [T, S, C, H, W] and [T, Q, C, H, W] -> embeddings [T, S, F] and [T, Q, F], in one pass of the

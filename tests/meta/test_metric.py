@@ -13,6 +13,8 @@ from mlkit.tasks.batch import TaskBatch
 from mlkit.tasks.glyphs import Glyphs
 from mlkit.train import train
 
+from random_episodes import random_episode as _episode
+
 METRIC = ("protonet", "matching", "relation", "siamese")
 SMALL = {"relation": {"channels": 8}}  # a relation module the size of the small learner
 
@@ -21,16 +23,6 @@ def _meta(method, seed=0, **kwargs):
     torch.manual_seed(seed)
     learner = ConvNet(1, 5, hidden=8, image_size=28, downsample="maxpool")
     return METHODS[method](learner, **{**SMALL.get(method, {}), **kwargs})
-
-
-def _episode(seed=0, tasks=2, n_way=3, k_shot=2, queries=4):
-    """Random images: support sorted by class [T, N*K], queries with labels cycling through the classes."""
-    g = torch.Generator().manual_seed(seed)
-    x_support = torch.rand(tasks, n_way * k_shot, 1, 28, 28, generator=g)
-    y_support = torch.arange(n_way).repeat_interleave(k_shot).repeat(tasks, 1)  # [T, N*K]
-    x_query = torch.rand(tasks, queries, 1, 28, 28, generator=g)
-    y_query = (torch.arange(queries) % n_way).repeat(tasks, 1)  # [T, Q]
-    return x_support, y_support, x_query, y_query
 
 
 @pytest.fixture(scope="module")

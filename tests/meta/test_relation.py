@@ -7,14 +7,7 @@ from mlkit.learners import ConvNet
 from mlkit.meta.relation import RelationNet, task_batch_norm
 from mlkit.tasks.batch import TaskBatch
 
-
-def _episode(n_way=3, k_shot=2, queries=4, seed=0, size=28):
-    g = torch.Generator().manual_seed(seed)
-    xs = torch.rand(2, n_way * k_shot, 1, size, size, generator=g)
-    ys = torch.arange(n_way).repeat_interleave(k_shot).repeat(2, 1)
-    xq = torch.rand(2, queries, 1, size, size, generator=g)
-    yq = (torch.arange(queries) % n_way).repeat(2, 1)
-    return xs, ys, xq, yq
+from random_episodes import random_episode as _episode
 
 
 def _meta(size=28, **kwargs):

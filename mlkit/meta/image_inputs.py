@@ -1,0 +1,27 @@
+"""Input checks shared by the meta-learners that classify images with a ``ConvNet`` learner (the metric-based
+ones in ``mlkit/meta/metric.py``, MANN and Meta Networks): one message for each kind of bad input."""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from mlkit.learners import ConvNet
+
+
+def check_images(name: str, x: Tensor, learner: ConvNet, tasks: int | None = None) -> None:
+    """``x`` must be images [T, B, C, H, W] of ``learner``'s size (and ``tasks`` tasks when given)."""
+    shape = (learner.in_channels, learner.image_size, learner.image_size)
+    if x.dim() != 5 or tuple(x.shape[2:]) != shape or (tasks is not None and x.shape[0] != tasks):
+        count = "" if tasks is None else f" with {tasks} tasks"
+        raise ValueError(f"{name} must be images [tasks, examples, {', '.join(map(str, shape))}]{count}, "
+                         f"got shape {tuple(x.shape)}")
+
+
+def check_fixed_way_labels(x: Tensor, y: Tensor, n_way: int) -> None:
+    """Support labels ``y`` [T, B] of images ``x`` for a model with a fixed N (its learner's ``n_classes``)."""
+    if y.shape != x.shape[:2] or y.dtype != torch.int64:
+        raise ValueError(f"y_support must be int64 labels [tasks, examples] = {tuple(x.shape[:2])}, "
+                         f"got {y.dtype} {tuple(y.shape)}")
+    if int(y.min()) < 0 or int(y.max()) >= n_way:
+        raise ValueError(f"y_support labels must be in 0..{n_way - 1} (n_way = {n_way}, the learner's "
+                         f"n_classes), got labels {int(y.min())}..{int(y.max())}")
