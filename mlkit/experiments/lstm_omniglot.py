@@ -28,10 +28,11 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
+import numpy as np
 import torch
 
 from mlkit.checkpoint import load_into, save_checkpoint
-from mlkit.evaluate import evaluate
+from mlkit.evaluate import confidence_interval, evaluate
 from mlkit.experiments.report import markdown_table, write_result
 from mlkit.learners import ConvNet
 from mlkit.meta import METHODS
@@ -53,12 +54,13 @@ PAPER = {  # Table 1, miniImageNet 5-way (accuracy %, 95% interval): the orderin
 }
 LABELS = {"lstm-meta": "Meta-learner LSTM", "finetune": "Baseline-finetune",
           "nearest-neighbour": "Baseline-nearest-neighbour", "maml": "MAML"}
-# The full run: one learner size (16 filters) for every method; 4000 meta-iterations of 4 episodes for the LSTM
-# (16k episodes; the paper 75k / 50k of one episode each), MAML with the Omniglot settings of Finn et al. (meta-batch
-# 32, α = 0.4) for 3000 iterations (paper 60k). About 10 min on one GPU (``--device cuda``), hours on 2 CPU cores.
-FULL = {"filters": 16, "baseline_filters": 16, "lstm_iterations": 4000, "meta_batch": 4, "pretrain_steps": 2000,
-        "maml_iterations": 3000, "maml_meta_batch": 32, "test_episodes": 600, "val_episodes": 50, "val_every": 250}
-QUICK = {"filters": 8, "baseline_filters": 8, "lstm_iterations": 4, "meta_batch": 1, "pretrain_steps": 4,
+# The full run: one learner size (16 filters) for every method; 12000 (1-shot) / 4000 (5-shot) meta-iterations of
+# 4 episodes for the LSTM (48k / 16k episodes; the paper 75k / 50k of one episode each), MAML with the Omniglot
+# settings of Finn et al. (meta-batch 32, α = 0.4) for 3000 iterations (paper 60k). About 15 min on one GPU
+# (``--device cuda``), most of a day on 2 CPU cores (1-shot LSTM ≈ 0.4 s per iteration).
+FULL = {"filters": 16, "baseline_filters": 16, "lstm_iterations": {1: 12000, 5: 4000}, "meta_batch": 4,
+        "pretrain_steps": 2000, "maml_iterations": 3000, "maml_meta_batch": 32, "test_episodes": 600, "val_episodes": 50, "val_every": 250}
+QUICK = {"filters": 8, "baseline_filters": 8, "lstm_iterations": {1: 4, 5: 4}, "meta_batch": 1, "pretrain_steps": 4,
          "maml_iterations": 4, "maml_meta_batch": 4, "test_episodes": 10, "val_episodes": 5, "val_every": 1000,
          "glyph_alphabets": 10, "lrs": [0.1, 1.0], "decays": [1.0, 0.7]}
 SGD_GRID = {"lrs": [0.01, 0.03, 0.1, 0.3, 1.0], "decays": [1.0, 0.9, 0.7]}  # fine-tuning search (full mode)
@@ -93,7 +95,7 @@ def train_lstm(data: dict, k_shot: int, cfg: dict, runs: Path, seed: int = 0,
     torch.manual_seed(seed)
     meta = LSTMMetaLearner(small_learner(5, cfg["filters"]), steps=STEPS[k_shot], bn_momentum=BN_MOMENTUM[k_shot])
     history = train(
-        meta, episodes(data["train"], k_shot, cfg["meta_batch"], seed), cfg["lstm_iterations"],
+        meta, episodes(data["train"], k_shot, cfg["meta_batch"], seed), cfg["lstm_iterations"][k_shot],
         val_sampler=episodes(data["val"], k_shot, 1, VAL_SEED), val_every=cfg["val_every"],
         val_tasks=cfg["val_episodes"], checkpoint=runs / f"lstm-meta-{k_shot}shot.pt", device=device, seed=seed,
         log_every=50, progress=cfg is FULL, record=False,
@@ -131,24 +133,24 @@ def gate_statistics(meta: LSTMMetaLearner, dataset, k_shot: int, n_episodes: int
 def run_shot(data: dict, k_shot: int, cfg: dict, runs: Path, ship: bool, device: str = "cpu") -> dict[str, Any]:
     """Train and score every method for one shot on ``device``; cached in ``runs/lstm-omniglot-{k}shot.json``."""
     cache = runs / f"{NAME}-{k_shot}shot.json"
-    key = {"data": data["name"], "k_shot": k_shot, **cfg}
+    key = {"data": data["name"], "k_shot": k_shot, **cfg, "lstm_iterations": cfg["lstm_iterations"][k_shot]}
     if cache.is_file():
         cached = json.loads(cache.read_text())
         if cached.get("settings") == key:
             return cached
     start = time.perf_counter()
     test = episodes(data["test"], k_shot, 100, TEST_SEED)
-    scores, extra = {}, {}
+    scores, extra = {}, {}  # scores: method -> Score on the same test episodes
 
     lstm, history = train_lstm(data, k_shot, cfg, runs, device=device)
-    scores["lstm-meta"] = evaluate(lstm, test, cfg["test_episodes"], chunk=25, record=False).as_dict()
+    scores["lstm-meta"] = evaluate(lstm, test, cfg["test_episodes"], chunk=25, record=False)
     extra["lstm_history"] = {"steps": history.steps, "train_loss": history.train_loss,
                              "val_steps": history.val_steps, "val_accuracy": history.val_metric,
                              "diverged_at": history.diverged_at}
     extra["gates"] = gate_statistics(lstm, data["test"], k_shot)
     if ship:
         save_checkpoint(PACKAGE / "checkpoints" / f"lstm-meta-{k_shot}shot.pt", lstm,
-                        data=data["name"], k_shot=k_shot, iterations=cfg["lstm_iterations"])
+                        data=data["name"], k_shot=k_shot, iterations=cfg["lstm_iterations"][k_shot])
 
     joint = pretrain_joint(data, cfg, runs, device=device)
     finetune = FineTune(small_learner(data["train"].n_classes, cfg["baseline_filters"]), "classification",
@@ -158,20 +160,32 @@ def run_shot(data: dict, k_shot: int, cfg: dict, runs: Path, ship: bool, device:
         finetune, episodes(data["val"], k_shot, 1, VAL_SEED), n_tasks=cfg["val_episodes"], chunk=25,
         lrs=cfg.get("lrs", SGD_GRID["lrs"]), decays=cfg.get("decays", SGD_GRID["decays"]))
     test.generator.manual_seed(TEST_SEED)
-    scores["finetune"] = evaluate(finetune, test, cfg["test_episodes"], chunk=25).as_dict()
+    scores["finetune"] = evaluate(finetune, test, cfg["test_episodes"], chunk=25)
     neighbour = NearestNeighbour(small_learner(data["train"].n_classes, cfg["baseline_filters"]), "classification")
     neighbour.to(device)
     neighbour.load_state_dict(joint.state_dict())
     test.generator.manual_seed(TEST_SEED)
-    scores["nearest-neighbour"] = evaluate(neighbour, test, cfg["test_episodes"], chunk=25).as_dict()
+    scores["nearest-neighbour"] = evaluate(neighbour, test, cfg["test_episodes"], chunk=25)
 
     if "maml" in METHODS:
         maml = train_maml(data, k_shot, cfg, runs, device=device)
         test.generator.manual_seed(TEST_SEED)
-        scores["maml"] = evaluate(maml, test, cfg["test_episodes"], chunk=25, steps=3).as_dict()
-    result = {"settings": key, "scores": scores, **extra, "seconds": time.perf_counter() - start}
+        scores["maml"] = evaluate(maml, test, cfg["test_episodes"], chunk=25, steps=3)
+    result = {"settings": key, "scores": {m: s.as_dict() for m, s in scores.items()},
+              "episode_accuracy": {m: s.values.tolist() for m, s in scores.items()}, **extra,
+              "seconds": time.perf_counter() - start}
     cache.write_text(json.dumps(result, indent=1))
     return result
+
+
+def paired_gap(shot_result: dict[str, Any], method: str, baseline: str) -> dict[str, float] | None:
+    """``method`` minus ``baseline`` in accuracy points, paired over the shot's common test episodes (mean and
+    1.96·σ/√n of the per-episode differences); None for a result cached without per-episode accuracies."""
+    per_episode = shot_result.get("episode_accuracy") or {}
+    if method not in per_episode or baseline not in per_episode:
+        return None
+    gap = confidence_interval(100 * (np.asarray(per_episode[method]) - np.asarray(per_episode[baseline])), "accuracy")
+    return {"mean": gap.mean, "ci95": gap.ci95}
 
 
 def run(quick: bool = False, as_json: bool = False, out_dir: str = "results", data_root: str | None = None,
@@ -201,22 +215,28 @@ def run(quick: bool = False, as_json: bool = False, out_dir: str = "results", da
     rows = [[LABELS[m], *[percent[m][k] for k in shots], *[paper(m, k) for k in shots]] for m in methods]
     baselines = ("finetune", "nearest-neighbour")
     ordering = {k: all(percent["lstm-meta"][k]["mean"] > percent[b][k]["mean"] for b in baselines) for k in shots}
+    gaps = {b: {k: paired_gap(r, "lstm-meta", b) for k, r in per_shot.items()} for b in baselines}
     notes = [
         f"5-way, 15 queries per class, {cfg['test_episodes']} test episodes (seed {TEST_SEED}), accuracy % ± 1.96·σ/√n.",
         f"Learner: 4 × [conv 3×3, {cfg['filters']} filters, BN, ReLU, max-pool 2] + linear for the meta-learners; "
         f"{cfg['baseline_filters']} filters for the baselines' joint classifier (paper: 32 and 64).",
         f"MAML (Finn et al. 2017, Omniglot): α = 0.4, 1 inner step in training and 3 at test, meta-batch "
         f"{cfg['maml_meta_batch']}, {cfg['maml_iterations']} meta-iterations (paper 60k).",
-        f"LSTM meta-learner: T = {STEPS[1]} (1-shot) / {STEPS[5]} (5-shot) updates, {cfg['lstm_iterations']} "
-        f"meta-iterations of {cfg['meta_batch']} episodes, Adam 1e-3, clip 0.25.",
+        f"LSTM meta-learner: T = {STEPS[1]} (1-shot) / {STEPS[5]} (5-shot) updates, {cfg['lstm_iterations'][1]} / "
+        f"{cfg['lstm_iterations'][5]} meta-iterations of {cfg['meta_batch']} episodes, Adam 1e-3, clip 0.25.",
         "Paper ordering (meta-learner above both baselines) holds: "
         + ", ".join(f"{k}-shot {'yes' if ok else 'NO'}" for k, ok in ordering.items()) + ".",
+        *[f"Meta-learner minus {LABELS[b]}, paired by test episode (accuracy points ± 1.96·σ/√n of the per-episode "
+          "differences): " + ", ".join(f"{k}-shot {g['mean']:+.2f} ± {g['ci95']:.2f}" for k, g in gaps[b].items()
+                                       if g is not None) + "."
+          for b in baselines if any(g is not None for g in gaps[b].values())],
     ]
     markdown = markdown_table(header, rows) + "\n\n" + "\n".join(f"- {n}" for n in notes)
     result = {
         "name": NAME, "quick": quick, "data": data["name"], "settings": cfg, "steps": STEPS, "shots": list(shots),
         "accuracy_percent": {m: {str(k): v for k, v in percent[m].items()} for m in methods},
         "ordering_holds": {str(k): v for k, v in ordering.items()},
+        "paired_gaps_percent": {b: {str(k): g for k, g in per_k.items()} for b, per_k in gaps.items()},
         "per_shot": {str(k): r for k, r in per_shot.items()}, "paper_miniimagenet": PAPER, "notes": notes,
         "seconds": time.perf_counter() - start,
     }
