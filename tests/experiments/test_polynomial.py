@@ -2,7 +2,7 @@
 import pytest
 
 from mlkit.experiments import experiments
-from mlkit.experiments.polynomial import growth_check, grows, overall_fraction, reproduce_polynomial
+from mlkit.experiments.polynomial import growth_check, grows, mean_interval, overall_fraction, reproduce_polynomial
 from mlkit.experiments.report import load_result
 
 
@@ -17,7 +17,7 @@ def test_fractions_come_out_per_layer_and_per_seed(tmp_path):
     for key in ("grows_with_order", "grows_with_order_text_formula"):
         assert set(result[key]["per_seed"]) == {"0", "1"} and set(result[key]["mean_over_seeds"]) == {"0", "1"}
     markdown = (tmp_path / "polynomial.md").read_text()
-    assert markdown.count("- CHECK ") == 2 and "| w0: sigmoid(ζ) |" in markdown and "adapted range |" in markdown
+    assert markdown.count("- CHECK ") == 2 and "Seeds with a collapsed order-1/2 run" in markdown and "| w0: sigmoid(ζ) |" in markdown and "adapted range |" in markdown
     assert (tmp_path / "poly0-mtnet.pt").is_file() and (tmp_path / "poly1-mtnet.pt").is_file()
 
 
@@ -28,14 +28,31 @@ def test_overall_fraction_weights_layers_by_their_logits():
     check = growth_check(runs, "f")  # seed 1 falls at order 2
     assert check["per_seed"] == {"0": True, "1": False} and check["seeds_passing"] == 1
     assert check["mean_over_seeds"] == {"0": 0.0, "1": 1.0, "2": -0.5} and not check["mean"]
+    up, down = check["steps"]  # changes paired by seed: 0 → 1 is +1 on both; 1 → 2 is +1 and −4
+    assert (up["from"], up["to"], up["mean_change"], up["ci95"], up["seeds_rising"]) == (0, 1, 1.0, 0.0, 2)
+    assert down["mean_change"] == -1.5 and down["seeds_rising"] == 1
+    assert down["ci95"] == pytest.approx(12.706 * 2.5)  # t(0.975, 1) · s / √2 with s = 5 / √2
 
 
-def test_shipped_result_reports_the_check_for_three_seeds():
+def test_mean_interval_uses_student_t_over_few_seeds():
+    mean, half = mean_interval([1.0, 2.0, 3.0, 4.0])  # s = √(5/3), t(0.975, 3) = 3.182
+    assert mean == 2.5 and half == pytest.approx(3.182 * (5 / 3) ** 0.5 / 2)
+    assert mean_interval([0.7]) == (0.7, None)
+    values = [float(v % 7) for v in range(40)]  # beyond the table: the normal quantile
+    n_mean, n_half = mean_interval(values)
+    std = (sum((v - n_mean) ** 2 for v in values) / 39) ** 0.5
+    assert n_half == pytest.approx(1.96 * std / 40**0.5)
+
+
+def test_shipped_result_reports_the_check_for_ten_seeds():
     result = load_result("polynomial")
-    assert result["settings"]["seeds"] == [0, 1, 2] and result["settings"]["orders"] == [0, 1, 2]
-    assert len(result["runs"]) == 9
+    assert result["settings"]["seeds"] == list(range(10)) and result["settings"]["orders"] == [0, 1, 2]
+    assert len(result["runs"]) == 30 and len(result["other_alphas"]["0.001"]["runs"]) == 9
     for key in ("grows_with_order", "grows_with_order_text_formula"):
         assert result[key]["seeds_passing"] == sum(result[key]["per_seed"].values())
+        assert [(s["from"], s["to"]) for s in result[key]["steps"]] == [(0, 1), (1, 2)]
+    collapsed = {r["seed"] for r in result["runs"] if r["order"] > 0 and r["adapted_range"] < 0.05}
+    assert result["seeds_with_a_collapsed_run"] == sorted(collapsed)
 
 
 def test_registered_for_the_command_line():
