@@ -14,7 +14,7 @@ Data: Omniglot read from ``data_root`` (or ``$MLKIT_OMNIGLOT``; e.g. the two sma
 characters split by character 1100:100:423, train characters also rotated by 90/180/270°), else the built-in
 procedural ``Glyphs``. The paper's table is on miniImageNet: its numbers are quoted for the ordering only.
 Every method uses the paper's learner, 4 × [3×3 conv, BN, ReLU, 2×2 max-pool] + linear, with 16 filters (the
-paper: 32 for the meta-learner, 64 for the baselines), so that one GPU meta-trains it in about ten minutes
+paper: 32 for the meta-learner, 64 for the baselines), so that one GPU meta-trains it in about a quarter of an hour
 (``--device cuda``); the shipped models and table were made so.
 Each shot's scores are cached in ``<out_dir>/runs/`` (trainings resume from their checkpoints), so the two shots
 can run as two processes (``run(shots=(1,))`` and ``run(shots=(5,))``) before one call assembles the table.
