@@ -15,7 +15,8 @@ characters split by character 1100:100:423, train characters also rotated by 90/
 procedural ``Glyphs``. The paper's table is on miniImageNet: its numbers are quoted for the ordering only.
 Every method uses the paper's learner, 4 × [3×3 conv, BN, ReLU, 2×2 max-pool] + linear, with 16 filters (the
 paper: 32 for the meta-learner, 64 for the baselines), so that one GPU meta-trains it in about a quarter of an hour
-(``--device cuda``); the shipped models and table were made so.
+(``--device cuda``): the shipped 5-shot model was trained so, the 1-shot one for its first 4,000 iterations (the
+other 8,000 resumed from its checkpoint on CPU), and the table was scored on CPU.
 Each shot's scores are cached in ``<out_dir>/runs/`` (trainings resume from their checkpoints), so the two shots
 can run as two processes (``run(shots=(1,))`` and ``run(shots=(5,))``) before one call assembles the table.
 """
