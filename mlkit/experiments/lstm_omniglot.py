@@ -60,7 +60,8 @@ LABELS = {"lstm-meta": "Meta-learner LSTM", "finetune": "Baseline-finetune",
 # settings of Finn et al. (meta-batch 32, α = 0.4) for 3000 iterations (paper 60k). About 15 min on one GPU
 # (``--device cuda``), most of a day on 2 CPU cores (1-shot LSTM ≈ 0.4 s per iteration).
 FULL = {"filters": 16, "baseline_filters": 16, "lstm_iterations": {1: 12000, 5: 4000}, "meta_batch": 4,
-        "pretrain_steps": 2000, "maml_iterations": 3000, "maml_meta_batch": 32, "test_episodes": 600, "val_episodes": 50, "val_every": 250}
+        "pretrain_steps": 2000, "maml_iterations": 3000, "maml_meta_batch": 32, "test_episodes": 600,
+        "val_episodes": 50, "val_every": 250}
 QUICK = {"filters": 8, "baseline_filters": 8, "lstm_iterations": {1: 4, 5: 4}, "meta_batch": 1, "pretrain_steps": 4,
          "maml_iterations": 4, "maml_meta_batch": 4, "test_episodes": 10, "val_episodes": 5, "val_every": 1000,
          "glyph_alphabets": 10, "lrs": [0.1, 1.0], "decays": [1.0, 0.7]}

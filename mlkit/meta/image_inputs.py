@@ -5,7 +5,16 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from mlkit.learners import ConvNet
+from mlkit.checks import check_choice
+from mlkit.learners import ConvNet, Learner
+
+
+def check_image_classifier(learner: Learner, task_type: str, uses: str) -> None:
+    """These meta-learners classify images: ``task_type`` must be "classification" and ``learner`` a ``ConvNet``
+    (``uses`` says what the method does with it, for the error message)."""
+    check_choice("task_type", task_type, ("classification",))
+    if not isinstance(learner, ConvNet):
+        raise ValueError(f"learner must be a ConvNet ({uses}), got {learner!r}")
 
 
 def check_images(name: str, x: Tensor, learner: ConvNet, tasks: int | None = None) -> None:

@@ -34,7 +34,7 @@ from mlkit.checks import check_choice, check_int, check_range
 from mlkit.learners import ConvNet
 from mlkit.learners.conv import RunningStats
 from mlkit.meta.base import MetaLearner, Predictor
-from mlkit.meta.image_inputs import check_fixed_way_labels, check_images
+from mlkit.meta.image_inputs import check_fixed_way_labels, check_image_classifier, check_images
 from mlkit.meta.memory import cosine_weights, lrua_write, read, usage_update, write_weights
 from mlkit.tasks.batch import TaskBatch
 
@@ -100,9 +100,7 @@ class MANN(MetaLearner):
         gamma: float = 0.95, alpha: float = 0.0, support_loss: bool = True,
     ) -> None:
         super().__init__(learner, task_type, meta_lr)
-        check_choice("task_type", task_type, ("classification",))
-        if not isinstance(learner, ConvNet):
-            raise ValueError(f"learner must be a ConvNet (MANN embeds images with its embed), got {learner!r}")
+        check_image_classifier(learner, task_type, "MANN embeds images with its embed")
         self.n_way = learner.n_classes
         self.slots = check_int("memory_slots", memory_slots, 1)
         self.key_size = check_int("key_size", key_size, 1)

@@ -32,10 +32,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from mlkit.checks import check_choice, check_int
+from mlkit.checks import check_int
 from mlkit.learners import ConvNet
 from mlkit.meta.base import MetaLearner, Predictor
-from mlkit.meta.image_inputs import check_fixed_way_labels, check_images
+from mlkit.meta.image_inputs import check_fixed_way_labels, check_image_classifier, check_images
 from mlkit.meta.lstm_meta import preprocess
 from mlkit.meta.mann import embed_support
 from mlkit.meta.memory import cosine_weights
@@ -68,9 +68,7 @@ class MetaNet(MetaLearner):
         representation_size: int | None = None, meta_hidden: int = 20, pairs: int | None = None,
     ) -> None:
         super().__init__(learner, task_type, meta_lr)
-        check_choice("task_type", task_type, ("classification",))
-        if not isinstance(learner, ConvNet):
-            raise ValueError(f"learner must be a ConvNet (f and g embed images), got {learner!r}")
+        check_image_classifier(learner, task_type, "f and g embed images")
         self.n_way = learner.n_classes
         features = learner.features
         size = features if representation_size is None else check_int("representation_size", representation_size, 1)

@@ -21,10 +21,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from mlkit.checks import check_choice
-from mlkit.learners import ConvNet, Learner
+from mlkit.learners import Learner
 from mlkit.meta.base import MetaLearner, Predictor
-from mlkit.meta.image_inputs import check_images
+from mlkit.meta.image_inputs import check_image_classifier, check_images
 from mlkit.tasks.batch import TaskBatch
 
 
@@ -76,10 +75,7 @@ class MetricLearner(MetaLearner):
 
     def __init__(self, learner: Learner, task_type: str = "classification", meta_lr: float = 1e-3) -> None:
         super().__init__(learner, task_type, meta_lr)
-        check_choice("task_type", task_type, ("classification",))
-        if not isinstance(learner, ConvNet):
-            raise ValueError(f"learner must be a ConvNet ({type(self).__name__} embeds images with its embed), "
-                             f"got {learner!r}")
+        check_image_classifier(learner, task_type, f"{type(self).__name__} embeds images with its embed")
 
     def check_images(self, name: str, x: Tensor, tasks: int | None = None) -> None:
         """``x`` must be images [T, B, C, H, W] of the learner's size (and ``tasks`` tasks when given)."""
