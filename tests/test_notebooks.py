@@ -2,8 +2,8 @@
 
 a first markdown cell that says how long quick and full mode take; a ``parameters`` cell with typed, commented
 ``full`` and ``seed``; a third cell validating them; stored outputs from one clean top-to-bottom run; no error output;
-no machine path; kernel ``python3``; ``NBVAL_IGNORE_OUTPUT`` only on widget or timing cells, each with a plain cell
-beside it. Two papermill checks start a kernel for notebook 00 only: a bad ``seed`` stops the run with a message
+no machine path; kernel ``python3``; the ``nbval-ignore-output`` tag only on widget or timing cells, each with a plain
+cell beside it, and nbval markers as tags, never as comments a student reads. Two papermill checks start a kernel for notebook 00 only: a bad ``seed`` stops the run with a message
 naming it, and papermill names an unknown parameter.
 
 Strict nbval over the stored outputs runs separately (``make test``: ``pytest --nbval notebooks``).
@@ -39,7 +39,8 @@ def code_cells(book: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
 
 
 def ignored(cell: nbformat.NotebookNode) -> bool:
-    return cell.cell_type == "code" and cell.source.lstrip().startswith("# NBVAL_IGNORE_OUTPUT")
+    """nbval leaves this cell's outputs uncompared (it still runs): the ``nbval-ignore-output`` cell tag."""
+    return cell.cell_type == "code" and "nbval-ignore-output" in cell.metadata.get("tags", [])
 
 
 def output_text(output: dict) -> str:
@@ -146,7 +147,7 @@ def test_nbval_ignore_output_only_on_widget_or_timing_cells_each_with_a_plain_tw
         if not ignored(cell):
             continue
         assert is_widget_cell(cell, explorers) or TIMING_CODE.search(cell.source), (
-            f"{path.name}: NBVAL_IGNORE_OUTPUT on a cell that is neither a widget nor a timing cell:\n{cell.source}"
+            f"{path.name}: nbval-ignore-output on a cell that is neither a widget nor a timing cell:\n{cell.source}"
         )
         neighbours = [cells[j] for j in (index - 1, index + 1) if 0 <= j < len(cells) and not ignored(cells[j])]
         called = re.search(r"\binteract\w*\(\s*([A-Za-z_][\w.]*)", cell.source)
@@ -157,10 +158,16 @@ def test_nbval_ignore_output_only_on_widget_or_timing_cells_each_with_a_plain_tw
         assert twins, f"{path.name}: no plain cell beside this ignored one checks its numbers:\n{cell.source}"
 
 
+@notebook_params
+def test_nbval_markers_are_cell_tags_not_comments(path: Path) -> None:
+    marked = [i for i, cell in enumerate(read(path).cells) if re.search(r"#\s*NBVAL_", cell.source)]
+    assert not marked, f"{path.name}: cells {marked} carry an NBVAL comment; use the cell tag nbval-ignore-output"
+
+
 def test_count_nbval_ignore_output_cells(capsys: pytest.CaptureFixture) -> None:
     counts = {path.name: sum(ignored(cell) for cell in read(path).cells) for path in NOTEBOOKS}
     with capsys.disabled():
-        print("\nNBVAL_IGNORE_OUTPUT cells per notebook: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        print("\nnbval-ignore-output cells per notebook: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     for name, count in counts.items():
         assert count <= len(read(ROOT / "notebooks" / name).cells) // 2, f"{name}: most cells unchecked by nbval"
 

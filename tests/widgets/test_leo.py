@@ -26,5 +26,5 @@ def test_widget_sliders_are_named_for_the_browser_test(toy_leo):
     meta, sampler = toy_leo
     codes = collect_codes(meta, sampler, n_tasks=4)
     widget = latent_widget(meta, sampler.sample(), fit_projection(codes))
-    descriptions = [child.description for child in widget.widget.children if hasattr(child, "description")]
+    descriptions = [child.description for child in widget.children if hasattr(child, "description")]
     assert "latent steps" in descriptions and any(d.startswith("α") for d in descriptions)

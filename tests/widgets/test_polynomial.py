@@ -40,5 +40,5 @@ def test_order_out_of_range_is_refused():
 
 
 def test_explorer_offers_order_and_steps():
-    controls = polynomial.polynomial_explorer().widget.children
+    controls = polynomial.polynomial_explorer().children
     assert [c.description for c in controls if hasattr(c, "description")][:2] == ["order", "steps"]

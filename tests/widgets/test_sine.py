@@ -64,6 +64,6 @@ def test_bad_input_names_the_parameter():
 
 
 def test_explorer_sliders_are_found_by_their_descriptions():
-    controls = sine.sine_explorer("maml").widget.children
+    controls = sine.sine_explorer("maml").children
     descriptions = [c.description for c in controls if hasattr(c, "description")]
     assert any(d.startswith("α") for d in descriptions) and any(d.startswith("shots") for d in descriptions)
