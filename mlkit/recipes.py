@@ -3,13 +3,71 @@
 Regression tasks get the 1-40-40-1 MLP; episodes over pre-computed features a linear layer; image episodes get
 the 4-block ConvNet sized to the images
 (64 stride-2 filters for 28×28 and smaller, 32 filters with max-pooling for larger, as in the papers).
+``method_options`` lists what a method's constructor takes (the command line's ``--option`` keys), read from its
+signature and its docstring, so the list can never drift from the code.
 """
 from __future__ import annotations
 
+import inspect
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from mlkit.learners import MLP, ConvNet, Learner
 from mlkit.meta import METHODS, MetaLearner
+
+NOT_OPTIONS = ("self", "learner", "task_type")  # set by build() from the tasks, not by the user
+
+
+@dataclass
+class Option:
+    """One constructor argument of a method: its name, default and the docstring's description of it."""
+
+    name: str
+    default: Any
+    help: str
+
+
+def _documented(cls: type) -> dict[str, str]:
+    """``{argument: description}`` from the "Args:" sections of ``cls`` and its bases (the class's own first)."""
+    found: dict[str, str] = {}
+    for klass in cls.__mro__:
+        doc = inspect.getdoc(klass) or ""
+        section = doc.split("Args:", 1)[1] if "Args:" in doc else ""
+        current = None
+        for line in section.splitlines():
+            if line and not line.startswith(" "):  # the section ended (e.g. "Example:")
+                break
+            match = re.match(r"\s{4}([\w, ]+):\s*(.*)", line)
+            if match and not line.startswith(" " * 8):
+                current = [n.strip() for n in match.group(1).split(",")]
+                for name in current:
+                    found.setdefault(name, match.group(2).strip())
+            elif current and line.strip():
+                for name in current:
+                    if found.get(name) is not None and not found[name].endswith(line.strip()):
+                        found[name] = f"{found[name]} {line.strip()}"
+    return found
+
+
+def method_options(method: str) -> list[Option]:
+    """The options of ``method`` (a name in ``METHODS``): every constructor argument but the learner and task type."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(sorted(METHODS))}, got {method!r}")
+    cls = METHODS[method]
+    docs = _documented(cls)
+    params = inspect.signature(cls.__init__).parameters.values()
+    return [Option(p.name, p.default, docs.get(p.name, "")) for p in params
+            if p.name not in NOT_OPTIONS and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+
+def check_options(method: str, hparams: dict[str, Any]) -> None:
+    """Refuse an option ``method`` does not take, naming the ones it does."""
+    known = [o.name for o in method_options(method)]
+    unknown = sorted(set(hparams) - set(known))
+    if unknown:
+        raise ValueError(f"option {unknown[0]!r} is not an option of {method}; its options are {', '.join(known)} "
+                         f"(python -m mlkit options {method})")
 
 
 def learner_for(sampler, n_outputs: int | None = None, transform: bool = False) -> Learner:
@@ -28,8 +86,7 @@ def learner_for(sampler, n_outputs: int | None = None, transform: bool = False) 
 
 def build(method: str, sampler, **hparams: Any) -> MetaLearner:
     """A fresh meta-learner ``method`` for the tasks of ``sampler``; ``hparams`` go to its constructor."""
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(sorted(METHODS))}, got {method!r}")
+    check_options(method, hparams)
     cls = METHODS[method]
     joint = getattr(cls, "joint_classifier", False)  # baselines that first classify all training classes
     n_outputs = sampler.dataset.n_classes if joint and sampler.task_type == "classification" else None

@@ -7,6 +7,8 @@ Around that, what a real run needs:
   and a ``History`` of training loss and validation metric for plots;
 - atomic checkpoints every ``checkpoint_every`` steps holding weights, optimiser, schedule, sampler and
   random-number states, so a killed run resumes and continues bit for bit as if never interrupted (CPU);
+- with validation, a second checkpoint beside it, ``<name>.best.pt``, holding the model of the best validation
+  score so far (``best_path``): long runs can overfit their training classes, and the best one is the one to keep;
 - a diverging run (non-finite loss or gradient) stops cleanly and is reported as diverged, not a crash;
 - several processes with ``torch.distributed`` when launched by ``torchrun``: every rank samples its own
   tasks, gradients are averaged across ranks, rank 0 validates and writes checkpoints.
@@ -38,6 +40,8 @@ class History:
     val_steps: list[int] = field(default_factory=list)
     val_metric: list[float] = field(default_factory=list)  # validation MSE or accuracy
     diverged_at: int | None = None  # the step whose loss or gradient was not finite
+    best_step: int | None = None  # the validation step with the best metric so far (lowest MSE, highest accuracy)
+    best_metric: float | None = None
 
     @property
     def diverged(self) -> bool:
@@ -45,6 +49,19 @@ class History:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def best_path(checkpoint: str | Path) -> Path:
+    """Where ``train`` keeps the best-by-validation model of the run checkpointed at ``checkpoint``."""
+    checkpoint = Path(checkpoint)
+    return checkpoint.with_name(f"{checkpoint.stem}.best{checkpoint.suffix or '.pt'}")
+
+
+def improved(history: History, score: float, task_type: str) -> bool:
+    """Whether ``score`` beats the best validation metric so far (MSE: lower; accuracy: higher)."""
+    if history.best_metric is None:
+        return True
+    return score < history.best_metric if task_type == "regression" else score > history.best_metric
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -106,8 +123,9 @@ def train(
     """Meta-train ``meta`` for ``steps`` meta-iterations on tasks from ``sampler``; returns the ``History``.
 
     With ``checkpoint`` set and ``resume=True``, an existing checkpoint of the same model is loaded and
-    training continues from its step (raising if it holds another model). Extra keyword arguments go to
-    ``meta.adapt`` during validation.
+    training continues from its step (raising if it holds another model). With ``val_sampler`` and ``checkpoint``,
+    the model of the best validation score is also written to ``best_path(checkpoint)``. Extra keyword arguments go
+    to ``meta.adapt`` during validation.
     """
     check_int("steps", steps, 1)
     check_int("val_every", val_every, 1)
@@ -181,6 +199,10 @@ def train(
             score = evaluate(meta, val_sampler, n_tasks=val_tasks, device=device, **val_kwargs)
             history.val_steps.append(step)
             history.val_metric.append(score.mean)
+            if improved(history, score.mean, meta.task_type):
+                history.best_step, history.best_metric = step, score.mean
+                if path is not None:
+                    save_checkpoint(best_path(path), meta, step=step, val_metric=score.mean)
         if path is not None and (step % checkpoint_every == 0 or step == steps):
             save(step)
         bar.update(1)

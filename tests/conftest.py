@@ -30,8 +30,9 @@ def shared_data() -> Path:
 
 
 @pytest.fixture(scope="session")
-def omniglot_zips(shared_data: Path) -> list[Path]:
-    return sorted((shared_data / "omniglot").glob("images_background_small*.zip"))
+def omniglot_zips() -> list[Path]:
+    """The two small Omniglot background subsets shipped inside the package (no ../shared needed)."""
+    return sorted((ROOT / "mlkit" / "data" / "omniglot").glob("images_background_small*.zip"))
 
 
 def pytest_configure(config):

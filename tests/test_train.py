@@ -163,3 +163,32 @@ def test_two_processes_average_their_gradients(tmp_path):
     for k, v in meta.state_dict().items():
         torch.testing.assert_close(rank0[k], v, rtol=0, atol=1e-6)
     assert len(read_checkpoint(ckpt)["ranks"]) == 2  # both ranks' sampler states are saved for resume
+
+
+def test_the_best_validation_model_is_kept_beside_the_last(tmp_path):
+    from mlkit.checkpoint import load_meta_learner
+    from mlkit.evaluate import evaluate
+    from mlkit.train import best_path
+
+    torch.manual_seed(0)
+    meta = FineTune(MLP((1, 16, 1)), meta_lr=0.05)  # a large step: the validation MSE goes up and down
+    history = train(meta, SineTasks(meta_batch=3, seed=1), 60, val_sampler=SineTasks(seed=2), val_every=10,
+                    val_tasks=50, checkpoint=tmp_path / "m.pt", progress=False)
+    best = min(range(len(history.val_metric)), key=history.val_metric.__getitem__)
+    assert history.best_step < 60  # not simply the last step (this seed: the first validation is the best)
+    assert history.best_step == history.val_steps[best] and history.best_metric == history.val_metric[best]
+    assert best_path(tmp_path / "m.pt") == tmp_path / "m.best.pt"
+    payload = read_checkpoint(tmp_path / "m.best.pt")
+    assert payload["step"] == history.best_step and payload["val_metric"] == history.best_metric
+    again = evaluate(load_meta_learner(tmp_path / "m.best.pt"), SineTasks(seed=2), n_tasks=50)
+    assert again.mean == pytest.approx(history.best_metric, rel=1e-6)  # the file holds the model that scored it
+    assert read_checkpoint(tmp_path / "m.pt")["step"] == 60  # and the last model is still the run's checkpoint
+
+
+def test_accuracy_is_best_when_highest():
+    from mlkit.train import History, improved
+
+    history = History(best_metric=0.8)
+    assert improved(history, 0.9, "classification") and not improved(history, 0.7, "classification")
+    assert improved(history, 0.7, "regression") and not improved(history, 0.9, "regression")
+    assert improved(History(), 123.0, "regression")

@@ -55,6 +55,12 @@ class ImageDataset:
     def image_shape(self) -> tuple[int, int, int]:
         return tuple(self.images.shape[2:])  # (C, H, W)
 
+    @property
+    def alphabets(self) -> list[str]:
+        """The alphabet of each class: its name up to the first "/" (``"Greek/character03@rot90"`` -> ``"Greek"``;
+        a name without "/" is its own alphabet). Episodes within one alphabet draw their classes from one of these."""
+        return [name.split("/")[0] for name in self.class_names]
+
     def class_images(self, c: int) -> Tensor:
         """Float images of class ``c`` in [0, 1]: [per_class, C, H, W]."""
         return self.images[c].float() / 255.0

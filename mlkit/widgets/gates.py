@@ -1,9 +1,9 @@
 """The gate explorer of notebook 04: pick the shots (1 or 5) and a test episode, see the LSTM meta-learner's gates.
 
 The models are the checkpoints made by ``python -m mlkit reproduce lstm-omniglot`` (``mlkit/checkpoints/
-lstm-meta-{1,5}shot.pt``). Their test episodes come from the data they were trained on: Omniglot from
-``$MLKIT_OMNIGLOT`` or the project's ``../shared/data/omniglot`` when present, else the built-in glyphs. Gates are
-computed once per (shots, episodes, seed) and cached, so moving a slider only redraws.
+lstm-meta-{1,5}shot.pt``). Their test episodes come from the test characters of the data they were trained on:
+Omniglot split by character (the shipped subsets, or ``$MLKIT_OMNIGLOT``). Gates are computed once per (shots,
+episodes, seed) and cached, so moving a slider only redraws.
 """
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ from mlkit.viz.gates import plot_episode_gates
 from mlkit.widgets import explore
 
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
-SHARED_OMNIGLOT = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "omniglot"
 SHOTS = (1, 5)
 
 
@@ -34,19 +33,13 @@ def load_gate_model(shots: int) -> LSTMMetaLearner:
     return load_meta_learner(CHECKPOINTS / f"lstm-meta-{shots}shot.pt")
 
 
-def omniglot_root() -> str | None:
-    """``$MLKIT_OMNIGLOT``, else the project's ``../shared/data/omniglot`` when it exists, else None."""
-    return os.environ.get("MLKIT_OMNIGLOT") or (str(SHARED_OMNIGLOT) if SHARED_OMNIGLOT.is_dir() else None)
-
-
 @lru_cache(maxsize=None)
 def test_split(data: str):
-    """The test classes of ``data`` ("omniglot" when its files are found, else "glyphs"): (name, dataset)."""
-    root = omniglot_root()
-    if data == "omniglot" and root is not None:
+    """The test classes of ``data`` (the dataset named in the checkpoint): (name, dataset)."""
+    if data == "omniglot":
         from mlkit.tasks.omniglot import Omniglot
 
-        return "omniglot", Omniglot(root, split="test")
+        return "omniglot", Omniglot(os.environ.get("MLKIT_OMNIGLOT") or None, split="test", split_by="character")
     from mlkit.tasks.glyphs import Glyphs
 
     return "glyphs", Glyphs(split="test")

@@ -1,4 +1,4 @@
-"""``python -m mlkit reproduce lstm-omniglot --quick``: a tiny run on the built-in glyphs, end to end."""
+"""``python -m mlkit reproduce lstm-omniglot --quick``: a tiny run on the shipped Omniglot subsets, end to end."""
 import json
 
 from mlkit.experiments import experiments
@@ -12,7 +12,7 @@ def test_quick_run_writes_the_table_and_caches_each_shot(tmp_path, capsys):
     result = run(quick=True, out_dir=str(tmp_path), shots=(1,))
     assert "| Meta-learner LSTM |" in capsys.readouterr().out
     stored = json.loads((tmp_path / "lstm-omniglot.json").read_text())
-    assert stored["data"] == "glyphs" and stored["quick"] is True
+    assert stored["data"] == "omniglot" and stored["quick"] is True
     scores = stored["accuracy_percent"]
     assert set(LABELS) - {"maml"} <= set(scores)
     for method, by_shot in scores.items():

@@ -63,3 +63,45 @@ def test_non_positive_shots(name):
 def test_unknown_split_name():
     with pytest.raises(ValueError, match="split must be one of 'train', 'val', 'test', got 'testing'"):
         toy_dataset(split="testing")
+
+
+def alphabet_dataset():
+    """Alphabets A (6 classes), B (3) and C (5) of 4 images each, named like Omniglot's "Alphabet/characterNN"."""
+    sizes = {"A": 6, "B": 3, "C": 5}
+    names = [f"{a}/character{i:02d}" for a, n in sizes.items() for i in range(n)]
+    codes = torch.arange(len(names) * 4, dtype=torch.uint8).view(len(names), 4, 1, 1, 1)
+    return ImageDataset(codes.expand(-1, -1, 1, 2, 2).contiguous(), names, "test", "toy")
+
+
+def test_episodes_within_one_alphabet_use_only_large_enough_alphabets():
+    data = alphabet_dataset()
+    batch = EpisodeSampler(data, n_way=4, k_shot=1, q_query=1, meta_batch=200, seed=0, within_alphabet=True).sample()
+    used = [{data.alphabets[c] for c in row.tolist()} for row in batch.info["classes"]]
+    assert all(len(alphabets) == 1 for alphabets in used)  # every episode inside one alphabet
+    assert {a for (a,) in used} == {"A", "C"}  # B has only 3 characters: never enough for 4-way
+    across = EpisodeSampler(data, n_way=4, k_shot=1, q_query=1, meta_batch=200, seed=0).sample()
+    assert any(len({data.alphabets[c] for c in row.tolist()}) > 1 for row in across.info["classes"])
+
+
+def test_more_ways_than_an_alphabet_has_characters():
+    with pytest.raises(ValueError, match=r"n_way must be <= 6 \(the most classes of one alphabet in toy test: A\) "
+                                         r"for episodes within one alphabet, got 7"):
+        EpisodeSampler(alphabet_dataset(), n_way=7, k_shot=1, q_query=1, within_alphabet=True)
+
+
+def test_augmented_episodes_are_seeded_distorted_and_in_range():
+    from mlkit.tasks.augment import AffineDistortion
+    from mlkit.tasks.omniglot import Omniglot
+
+    data = Omniglot(split="val")
+    plain = EpisodeSampler(data, 5, 1, 2, 3, seed=4).sample()
+    a = EpisodeSampler(data, 5, 1, 2, 3, seed=4, augment=AffineDistortion()).sample()
+    b = EpisodeSampler(data, 5, 1, 2, 3, seed=4, augment=AffineDistortion()).sample()
+    assert torch.equal(a.x_support, b.x_support) and torch.equal(a.info["classes"], plain.info["classes"])
+    assert not torch.equal(a.x_support, plain.x_support)
+    assert float(a.x_query.min()) >= 0 and float(a.x_query.max()) <= 1
+    changed = (a.x_support - plain.x_support).abs().flatten(2).amax(-1)  # [T, N*K]: per image
+    assert float((changed > 0.1).float().mean()) > 0.9  # nearly every image is distorted on its own...
+    assert (a.x_support.sum((-1, -2)) - plain.x_support.sum((-1, -2))).abs().max() < 0.5 * plain.x_support.sum((-1, -2)).max()  # ...not destroyed
+    with pytest.raises(ValueError, match="augment must be None or an AffineDistortion, got 'affine'"):
+        EpisodeSampler(data, 5, 1, 2, augment="affine")
