@@ -1,5 +1,6 @@
 # The README's two commands: `make run` (execute every notebook headless into build/) and `make test`.
-# Both create .venv and install the project into it on first use (pyproject.toml lists every dependency).
+# Both create .venv and install the project into it on first use, with its test and docs extras
+# (pyproject.toml lists every dependency; `pip install mlkit` alone pulls no test tools).
 PYTHON   ?= python3
 VENV     := .venv
 PY       := $(VENV)/bin/python
@@ -10,28 +11,30 @@ CHROMIUM := /usr/bin/chromium
 export OMP_NUM_THREADS ?= 1
 NBVAL    := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: run test lab notebooks student browser clean
+.PHONY: run test docs lab notebooks student browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet -e ".[test,docs]"
 	touch $(STAMP)
 
 ## browser: Debian's Chromium for the JupyterLab browser test (driven by the playwright package; never
-## `playwright install`). Installed with apt-get when we are root; otherwise the browser test says it skips,
-## and under CI=true it fails.
+## `playwright install`). Installed with apt-get when we are root and MLKIT_NO_APT is unset, saying so first;
+## otherwise the browser test says it skips, and under CI=true it fails.
 browser:
 	@if [ ! -x $(CHROMIUM) ]; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing chromium (apt-get)"; \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && [ -z "$$MLKIT_NO_APT" ]; then \
+	    echo "make test: the browser test (JupyterLab in headless Chromium) needs Debian's chromium at $(CHROMIUM);"; \
+	    echo "           installing it now with apt-get (a few hundred MB; MLKIT_NO_APT=1 skips this and the test)"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else \
-	    echo "no $(CHROMIUM) and no root apt-get: install Debian's chromium, or the browser test will skip"; \
+	    echo "make test: no $(CHROMIUM): install Debian's chromium for the browser test, or it will skip"; \
 	  fi; \
 	fi
 
-## run: execute every notebook in quick mode with papermill into build/ (notebook + HTML each, build/index.html)
+## run: execute every notebook in quick mode with papermill into build/ (notebook + HTML each, build/index.html),
+## and write the API reference to build/api/, linked from build/index.html
 run: $(STAMP)
 	$(PY) -m mlkit.build run --out build
 
@@ -39,9 +42,13 @@ run: $(STAMP)
 test: $(STAMP) browser
 	$(PY) -m pytest tests notebooks $(NBVAL) -p no:cacheprovider
 
-## lab: JupyterLab on the notebooks
+## docs: the API reference alone, generated from the docstrings by pdoc, in build/api/ (index.html)
+docs: $(STAMP)
+	$(PY) -m mlkit.apidocs --out build/api
+
+## lab: JupyterLab on the notebooks (--allow-root when run as root, as in most containers)
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks
+	$(VENV)/bin/jupyter lab notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 ## notebooks: re-execute the notebooks in place so their stored outputs match a clean run of the defaults
 notebooks: $(STAMP)

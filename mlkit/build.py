@@ -1,7 +1,8 @@
 """Execute the notebooks headless (papermill) and render them, for ``make run``, ``make notebooks`` and
 ``make student``.
 
-    python -m mlkit.build run --out build      # executed copies + HTML (images inside) in build/, build/index.html
+    python -m mlkit.build run --out build      # executed copies + HTML (images inside) in build/, build/index.html,
+                                               # and the API reference in build/api/ (mlkit/apidocs.py), linked
     python -m mlkit.build run --full           # the same at paper scale (every notebook's ``full`` parameter)
     python -m mlkit.build store                # re-execute in place: the stored outputs strict nbval compares
     python -m mlkit.build student --out DIR    # output-free copies for a class
@@ -57,22 +58,23 @@ def _relative(path: Path) -> str:
         return path.name
 
 
-def execute(source: Path, target: Path, parameters: dict | None = None) -> float:
+def execute(source: Path, target: Path, parameters: dict | None = None, progress: bool = False) -> float:
     """Run ``source`` with papermill (kernel python3, working directory: the notebook's folder) into ``target``;
-    returns the seconds it took. Raises papermill's ``PapermillExecutionError`` when a cell fails (``target``
-    then holds the notebook up to the failing cell, error included)."""
+    returns the seconds it took. ``progress`` shows papermill's bar of executed cells on stderr. Raises papermill's
+    ``PapermillExecutionError`` when a cell fails (``target`` then holds the notebook up to the failing cell, error
+    included)."""
     import nbformat
     import papermill
 
     from mlkit.widgets import HEADLESS_ENV
 
-    ours = HEADLESS_ENV not in os.environ  # the kernel inherits it: explorers draw once instead of waiting on widgets
+    ours = HEADLESS_ENV not in os.environ  # the kernel inherits it: explorers draw once into the cell (static HTML)
     os.environ.setdefault(HEADLESS_ENV, "1")
     start = time.perf_counter()
     try:
         papermill.execute_notebook(
             str(source), str(target), parameters=parameters or {}, kernel_name="python3",
-            cwd=str(source.resolve().parent), progress_bar=False,
+            cwd=str(source.resolve().parent), progress_bar=progress,
         )
     finally:
         if ours:
@@ -96,8 +98,9 @@ def to_html(notebook: Path) -> Path:
     return target
 
 
-def write_index(out: Path, rows: list[Rendered]) -> Path:
-    """``out/index.html``: every rendered notebook in the order given, with its title and run time."""
+def write_index(out: Path, rows: list[Rendered], api: str | None = None) -> Path:
+    """``out/index.html``: every rendered notebook in the order given, with its title and run time, and a link to
+    the API reference at ``api`` (a path relative to ``out``) when given."""
     items = "\n".join(
         f'<li><a href="{html.escape(row.name)}.html">{html.escape(row.name)}</a>: {html.escape(row.title)} '
         f'(<a href="{html.escape(row.name)}.ipynb">notebook</a>, '
@@ -105,17 +108,19 @@ def write_index(out: Path, rows: list[Rendered]) -> Path:
         for row in rows
     )
     total = sum(row.seconds for row in rows)
+    reference = (f'<p><a href="{html.escape(api)}">API reference</a>: every module, class and function of the '
+                 "package, from its docstrings (paper, equation, tensor shapes).</p>\n") if api else ""
     page = (
         "<!doctype html>\n<meta charset=utf-8>\n<title>mlkit notebooks</title>\n<h1>mlkit notebooks</h1>\n"
-        f"<p>Executed headless with papermill, {total:.0f} s in all.</p>\n<ol>\n{items}\n</ol>\n"
+        f"<p>Executed headless with papermill, {total:.0f} s in all.</p>\n<ol>\n{items}\n</ol>\n{reference}"
     )
     (out / "index.html").write_text(page, encoding="utf-8")
     return out / "index.html"
 
 
-def run(out: Path, sources: list[Path], parameters: dict | None = None) -> list[Rendered]:
+def run(out: Path, sources: list[Path], parameters: dict | None = None, api: bool = True) -> list[Rendered]:
     """Execute each notebook into ``out/`` and render it; a failing notebook is rendered too (with its error)
-    and the others still run."""
+    and the others still run. With ``api``, the API reference is written to ``out/api/`` and linked."""
     from papermill.exceptions import PapermillExecutionError
 
     out.mkdir(parents=True, exist_ok=True)
@@ -123,8 +128,9 @@ def run(out: Path, sources: list[Path], parameters: dict | None = None) -> list[
     for source in sources:
         target = out / source.name
         start, failed = time.perf_counter(), False
+        print(f"{source.name}: running (cells executed so far below)", flush=True)
         try:
-            execute(source, target, parameters)
+            execute(source, target, parameters, progress=True)
         except PapermillExecutionError as error:
             failed = True
             print(f"{source.name}: FAILED in cell {error.exec_count}: {error.ename}: {error.evalue}", flush=True)
@@ -133,7 +139,13 @@ def run(out: Path, sources: list[Path], parameters: dict | None = None) -> list[
         rows.append(Rendered(source.stem, title(source), seconds, failed))
         if not failed:
             print(f"{source.name}: {seconds:.0f} s -> {target.with_suffix('.html')}", flush=True)
-    print(f"index: {write_index(out, rows)} ({sum(r.seconds for r in rows):.0f} s in all)")
+    link = None
+    if api:
+        from mlkit.apidocs import write_api_reference
+
+        link = write_api_reference(out / "api").relative_to(out).as_posix()
+        print(f"API reference: {out / link}", flush=True)
+    print(f"index: {write_index(out, rows, link)} ({sum(r.seconds for r in rows):.0f} s in all)")
     return rows
 
 
@@ -172,18 +184,20 @@ def student(out: Path, sources: list[Path]) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m mlkit.build {run,store,student} ...``; returns the exit status (1: a notebook failed)."""
     parser = argparse.ArgumentParser(prog="python -m mlkit.build", description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=["run", "store", "student"])
     parser.add_argument("--out", type=Path, default=None, help="output folder (run: build, student: build/student)")
     parser.add_argument("--notebooks", type=Path, default=NOTEBOOKS, help="folder of NN_topic.ipynb notebooks")
     parser.add_argument("--full", action="store_true", help="run: paper-scale runs (parameter full=True)")
+    parser.add_argument("--no-api", action="store_true", help="run: skip the API reference (build/api)")
     args = parser.parse_args(argv)
     sources = notebooks(args.notebooks)
     if not sources:
         parser.error(f"no NN_topic.ipynb notebooks in {args.notebooks}")
     if args.action == "run":
         start = time.perf_counter()
-        rows = run(args.out or Path("build"), sources, {"full": True} if args.full else None)
+        rows = run(args.out or Path("build"), sources, {"full": True} if args.full else None, api=not args.no_api)
         print(f"make run: {time.perf_counter() - start:.0f} s wall")
         return 1 if any(row.failed for row in rows) else 0
     if args.action == "store":

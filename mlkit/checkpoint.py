@@ -51,6 +51,9 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
         raise ValueError(f"checkpoint {path} could not be read ({type(error).__name__}: {error})") from error
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ValueError(f"checkpoint {path} is not an mlkit checkpoint (expected format {FORMAT!r})")
+    if not isinstance(payload.get("config"), dict) or "model" not in payload:
+        raise ValueError(f"checkpoint {path} lacks its {'config' if 'model' in payload else 'model'} entry: "
+                         f"it was not written by mlkit.checkpoint.save_checkpoint")
     return payload
 
 
@@ -64,17 +67,51 @@ def check_compatible(payload: dict[str, Any], meta: MetaLearner, path: str | Pat
         )
 
 
+def load_weights(meta: MetaLearner, weights: dict[str, Any] | None, path: str | Path = "checkpoint") -> None:
+    """``meta.load_state_dict(weights)`` after checking that every tensor is there, of the model's shape and
+    finite; a checkpoint that does not fit is refused with what is missing, extra or of another shape."""
+    own = meta.state_dict()
+    if not isinstance(weights, dict) or not all(isinstance(v, torch.Tensor) for v in weights.values()):
+        raise ValueError(f"checkpoint {path} holds no weights (its 'model' entry is not a dict of tensors)")
+    missing, extra = sorted(set(own) - set(weights)), sorted(set(weights) - set(own))
+    shapes = [f"{n} {list(weights[n].shape)} (model {list(own[n].shape)})" for n in own
+              if n in weights and weights[n].shape != own[n].shape]
+    if missing or extra or shapes:
+        problems = [f"{label}: {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}"
+                    for label, names in (("missing", missing), ("unexpected", extra), ("other shapes", shapes))
+                    if names]
+        raise ValueError(f"checkpoint {path} does not fit a {meta.name!r} model: {'; '.join(problems)}")
+    bad = [n for n, v in weights.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise ValueError(f"checkpoint {path} holds non-finite weights (NaN or inf in {', '.join(bad[:5])}): "
+                         f"the run that wrote it diverged; use an earlier checkpoint")
+    meta.load_state_dict(weights)
+
+
 def load_into(path: str | Path, meta: MetaLearner) -> dict[str, Any]:
     """Load weights into an existing meta-learner after checking it is the same model; returns the payload."""
     payload = read_checkpoint(path)
     check_compatible(payload, meta, path)
-    meta.load_state_dict(payload["model"])
+    load_weights(meta, payload.get("model"), path)
     return payload
 
 
 def load_meta_learner(path: str | Path) -> MetaLearner:
     """Rebuild the meta-learner stored in a checkpoint, weights included."""
     payload = read_checkpoint(path)
-    meta = build_meta_learner(payload["config"])
-    meta.load_state_dict(payload["model"])
+    try:
+        meta = build_meta_learner(payload["config"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValueError(f"checkpoint {path} has a configuration that builds no model "
+                         f"({type(error).__name__}: {error})") from error
+    load_weights(meta, payload.get("model"), path)
     return meta
+
+
+def remove_stale_temporaries(*paths: str | Path) -> list[Path]:
+    """Delete the temporary files (``.NAME.*.tmp``) that writes of these checkpoints, killed mid-way, left behind;
+    call it only while no other process writes them (``CheckpointLock``). Returns the files removed."""
+    removed = [tmp for path in map(Path, paths) for tmp in path.parent.glob(f".{path.name}.*.tmp") if tmp.is_file()]
+    for tmp in removed:
+        tmp.unlink(missing_ok=True)
+    return removed

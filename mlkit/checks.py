@@ -48,3 +48,48 @@ def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
         allowed = ", ".join(repr(c) for c in choices)
         raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
     return value
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """``True`` or ``False`` (not a string such as "false", which Python would read as true)."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
+def check_finite(name: str, tensor: Any) -> Any:
+    """A tensor whose every value is finite (no NaN, no ±inf)."""
+    import torch
+
+    finite = torch.isfinite(tensor)
+    if not bool(finite.all()):
+        nan = int(torch.isnan(tensor).sum())
+        raise ValueError(f"{name} must hold finite numbers, got {nan} NaN and {int((~finite).sum()) - nan} "
+                         f"infinite of {tensor.numel()} values")
+    return tensor
+
+
+def check_device(name: str, value: Any) -> Any:
+    """A device torch knows and this machine has: "cpu", "cuda", "cuda:N" (N < the number of GPUs), "mps"..."""
+    import torch
+
+    try:
+        device = torch.device(value)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(f"{name} must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {value!r}") from None
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ValueError(f"{name} {value!r} needs a CUDA GPU, and this machine has none (use 'cpu' or 'auto')")
+        if device.index is not None and device.index >= count:
+            raise ValueError(f"{name} must be cuda:0..cuda:{count - 1} (the GPUs of this machine), got {value!r}")
+    elif device.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"{name} {value!r} needs Apple's MPS, which this machine lacks (use 'cpu' or 'auto')")
+    elif device.type not in ("cpu", "mps"):
+        raise ValueError(f"{name} must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {value!r}")
+    return device
+
+
+class Diverged(ArithmeticError):
+    """A computation gave non-finite numbers (NaN or inf) where a result was expected: a diverged adaptation or
+    training run, reported as such instead of a NaN score. The command line exits 3 on it."""

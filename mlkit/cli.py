@@ -8,9 +8,11 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import os
 import sys
 from typing import Any, Sequence
 
+from mlkit.checks import Diverged
 from mlkit.tasks.registry import IMAGE_FAMILIES, TASK_FAMILIES
 
 
@@ -105,24 +107,42 @@ def _cmd_train(args: argparse.Namespace) -> int:
         raise ValueError("meta_lr is set by --meta-lr; do not also give --option meta_lr=...")
     val_n_way = validation_n_way(args)
     sampler = _sampler(args, "train", args.meta_batch, args.seed)
-    meta = build(args.method, sampler, meta_lr=args.meta_lr, **options)
+    meta = build(args.method, sampler, seed=args.seed, meta_lr=args.meta_lr, **options)
     val = _sampler(args, "val", 25, args.seed + 10_000, n_way=val_n_way)
     history = train(
         meta, sampler, args.steps, val_sampler=val, val_every=args.val_every, val_tasks=args.val_tasks,
         checkpoint=args.checkpoint, device=args.device, seed=args.seed,
+        allow_changed_settings=args.allow_changed_settings,
     )
+    if int(os.environ.get("RANK", "0")) > 0:  # under torchrun, rank 0 reports for all
+        return 3 if history.diverged else 0
     if history.diverged:
-        print(f"diverged at step {history.diverged_at}: the meta-loss or a gradient was not finite "
-              f"(try a smaller step size); last good checkpoint kept at {args.checkpoint}")
-        return 3
+        raise Diverged(_diverged(history.diverged_at, args.checkpoint))
+    if history.resumed_from == args.steps:
+        print(f"nothing to train: {args.checkpoint} already holds the finished run of {args.steps} steps (resumed "
+              f"a finished run; to train longer, raise --steps and add --allow-changed-settings)")
+        return 0
     val_text = ""
     if history.val_metric:
         val_text = (f", validation {history.val_metric[-1]:.4f} ({val_n_way or ''}{'-way ' if val_n_way else ''}"
                     f"episodes); best {history.best_metric:.4f} at step {history.best_step} in "
                     f"{best_path(args.checkpoint)}")
-    print(f"trained {meta.name} for {args.steps} steps: loss {history.train_loss[-1]:.4f}{val_text}; "
+    resumed = f" (resumed from step {history.resumed_from})" if history.resumed_from else ""
+    print(f"trained {meta.name} for {args.steps} steps{resumed}: loss {history.train_loss[-1]:.4f}{val_text}; "
           f"checkpoint {args.checkpoint}")
     return 0
+
+
+def _diverged(step: int | None, checkpoint: str) -> str:
+    """What a diverged run left: its last good checkpoint, or none."""
+    from pathlib import Path
+
+    from mlkit.checkpoint import read_checkpoint
+
+    kept = (f"the last good checkpoint (step {read_checkpoint(checkpoint)['step']}) is kept at {checkpoint}"
+            if Path(checkpoint).is_file() else "no checkpoint was written")
+    return (f"training diverged at step {step}: the meta-loss, a gradient or the validation predictions were not "
+            f"finite (try a smaller step size or --meta-lr); {kept}")
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
@@ -191,6 +211,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto (cuda if available), cpu, cuda, cuda:1 ...")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="a method argument, repeatable (list them: python -m mlkit options METHOD)")
+    p.add_argument("--allow-changed-settings", action="store_true",
+                   help="resume a checkpoint with other settings than it was written with (they take effect; "
+                        "without it such a resume is refused with the differences listed)")
     p.set_defaults(run=_cmd_train)
 
     p = sub.add_parser("eval", help="evaluate a checkpoint on held-out tasks: mean and 95%% interval")
@@ -226,6 +249,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.run(args)
+    except Diverged as error:  # a non-finite result: said so, never a NaN score
+        print(f"error: {error}", file=sys.stderr)
+        return 3
     except ValueError as error:  # bad input: one clear line, no traceback
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -12,8 +12,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from mlkit.checks import check_int
+from mlkit.checks import Diverged, check_int
+from mlkit.meta.adapt_inputs import check_model_fits_tasks
 from mlkit.meta.base import MetaLearner
+from mlkit.recipes import check_adapt_options
+from mlkit.tasks.batch import TaskBatch
+from mlkit.tasks.sampler import Sampler
 
 DRAW_BLOCK = 100  # tasks drawn from the sampler at a time during evaluation
 
@@ -34,6 +38,7 @@ class Score:
         return f"{self.mean:.3f} ± {self.ci95:.3f}"
 
     def as_dict(self) -> dict[str, Any]:
+        """``{"mean", "ci95", "n", "metric"}`` (the per-task values left out), for JSON."""
         return {"mean": self.mean, "ci95": self.ci95, "n": self.n, "metric": self.metric}
 
 
@@ -45,18 +50,24 @@ def confidence_interval(values: np.ndarray | list[float], metric: str = "mse") -
     return Score(float(values.mean()), float(1.96 * values.std() / math.sqrt(values.size)), values.size, metric, values)
 
 
-def task_metrics(meta: MetaLearner, batch, **adapt_kwargs: Any) -> torch.Tensor:
-    """Per-task metric [T] on a batch: query MSE (regression) or query accuracy (classification)."""
+def task_metrics(meta: MetaLearner, batch: TaskBatch, **adapt_kwargs: Any) -> torch.Tensor:
+    """Per-task metric [T] on a batch: query MSE (regression) or query accuracy (classification); NaN for a task
+    whose predictions are not finite (a diverged adaptation)."""
     predictor = meta.adapt(batch.x_support, batch.y_support, **adapt_kwargs)
-    prediction = predictor.predict(batch.x_query)
+    outputs = predictor.outputs(batch.x_query)  # [T, Q, out]
     if meta.task_type == "regression":
-        return ((prediction - batch.y_query) ** 2).flatten(1).mean(1)
-    return (prediction == batch.y_query).float().mean(1)
+        metric = ((outputs - batch.y_query) ** 2).flatten(1).mean(1)
+    else:
+        metric = (outputs.argmax(-1) == batch.y_query).float().mean(1)
+    return metric.masked_fill(~torch.isfinite(outputs).flatten(1).all(1), float("nan"))
 
 
-def evaluate(meta: MetaLearner, sampler, n_tasks: int = 600, chunk: int = 100, device: str | torch.device | None = None,
-             **adapt_kwargs: Any) -> Score:
-    """Adapt to ``n_tasks`` tasks drawn from ``sampler`` (seeded by its constructor) and score the queries.
+def evaluate(meta: MetaLearner, sampler: Sampler, n_tasks: int = 600, chunk: int = 100,
+             device: str | torch.device | None = None, **adapt_kwargs: Any) -> Score:
+    """Adapt to ``n_tasks`` tasks drawn from ``sampler`` and score the queries.
+
+    The tasks are the next ones of the sampler's stream: pass ``sampler.reseeded()`` to score the same tasks on
+    every call.
 
     Tasks are always drawn in blocks of ``DRAW_BLOCK`` (so the tasks, and the numbers, do not depend on
     ``chunk``) and adapted ``chunk`` at a time, batched. Extra keyword arguments go to ``meta.adapt``
@@ -64,6 +75,8 @@ def evaluate(meta: MetaLearner, sampler, n_tasks: int = 600, chunk: int = 100, d
     """
     check_int("n_tasks", n_tasks, 1)
     check_int("chunk", chunk, 1)
+    check_model_fits_tasks(meta, sampler)
+    check_adapt_options(meta, adapt_kwargs)
     device = device or next(meta.parameters()).device
     was_training = meta.training
     meta.eval()
@@ -77,4 +90,9 @@ def evaluate(meta: MetaLearner, sampler, n_tasks: int = 600, chunk: int = 100, d
     finally:
         meta.train(was_training)
     metric = "mse" if meta.task_type == "regression" else "accuracy"
-    return confidence_interval(torch.cat(values).double().numpy(), metric)
+    scores = torch.cat(values).double()
+    if not bool(torch.isfinite(scores).all()):
+        options = f" with {', '.join(f'{k}={v!r}' for k, v in adapt_kwargs.items())}" if adapt_kwargs else ""
+        raise Diverged(f"the adaptation diverged: {int((~torch.isfinite(scores)).sum())} of {len(scores)} tasks "
+                       f"gave non-finite predictions ({meta.name}{options}); try a smaller step size or fewer steps")
+    return confidence_interval(scores.numpy(), metric)

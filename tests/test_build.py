@@ -84,6 +84,9 @@ def test_write_index_links_every_notebook_in_order_with_title_and_time(tmp_path:
     assert re.findall(r'<a href="([^"]+)\.ipynb">', page) == ["00_first", "02_middle", "10_last"]
     assert "First &lt;steps&gt; (" in page and "12 s)" in page
     assert "FAILED after 61 s" in page and "76 s in all" in page
+    assert "API reference" not in page
+    linked = build.write_index(tmp_path, rows, api="api/index.html").read_text()
+    assert '<a href="api/index.html">API reference</a>' in linked
 
 
 def test_run_renders_html_with_images_and_keeps_going_past_a_failing_notebook(tmp_path: Path) -> None:
@@ -92,7 +95,7 @@ def test_run_renders_html_with_images_and_keeps_going_past_a_failing_notebook(tm
     tiny_notebook(source / "00_broken.ipynb", "Broken", "raise ValueError('seed must be an integer')")
     tiny_notebook(source / "01_plot.ipynb", "A plot", PLOT)
     out = tmp_path / "build"
-    code = build.main(["run", "--notebooks", str(source), "--out", str(out)])
+    code = build.main(["run", "--notebooks", str(source), "--out", str(out), "--no-api"])  # API: test_apidocs.py
     assert code == 1  # one notebook failed: make run fails, after rendering both
     page = (out / "01_plot.html").read_text()
     assert "data:image/png;base64," in page and "seed = 0, full = False" in page

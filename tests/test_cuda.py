@@ -114,6 +114,7 @@ def test_train_on_cuda_checkpoints_and_resumes(tmp_path):
           checkpoint=tmp_path / "half.pt", checkpoint_every=10, seed=0, progress=False)
     resumed = build("maml", make_tasks("sine", k_shot=5, q_query=5, meta_batch=4, seed=0))
     train(resumed, make_tasks("sine", k_shot=5, q_query=5, meta_batch=4, seed=0), 20, device=CUDA,
-          checkpoint=tmp_path / "half.pt", checkpoint_every=10, seed=0, progress=False)
+          checkpoint=tmp_path / "half.pt", checkpoint_every=10, seed=0, progress=False,
+          allow_changed_settings=True)  # 10 steps -> 20: a longer run than the checkpoint's
     for (name, a), (_, b) in zip(meta.state_dict().items(), resumed.state_dict().items()):
         torch.testing.assert_close(a, b, msg=f"resumed run differs at {name}")

@@ -19,6 +19,7 @@ SOLUTIONS = ROOT / "lessons" / "solutions"
 CODE_SOLUTIONS = sorted(SOLUTIONS.glob("[0-9][0-9]_*.py"))
 SOLUTION_TIMEOUT_S = 120
 MACHINE_PATH = re.compile(r"(/work/|/tmp/|/root/|/home/|/Users/)")
+PAPER_CITATION = re.compile(r"\b[A-Z][\w-]+(?: et al\.)?,? \(?(?:19|20)\d\d\b")  # "Lee (2018)", "Finn et al. 2017"
 
 lesson_params = pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
 
@@ -51,7 +52,7 @@ def test_lesson_has_its_sections_and_three_to_five_exercises(lesson: Path) -> No
     assert exercises, f"{lesson.name}: an '## Exercises' section, has {headings}"
     items = re.findall(r"^(?:\d+\.|###)\s", exercises[0], flags=re.MULTILINE)
     assert 3 <= len(items) <= 5, f"{lesson.name}: 3-5 numbered exercises, found {len(items)}"
-    assert re.search(r"seed\s*0\d\d|00[0-4]_", text, re.IGNORECASE), f"{lesson.name}: cite its seed (e.g. 'seed 003')"
+    assert PAPER_CITATION.search(text), f"{lesson.name}: cite its paper by authors and year (e.g. 'Lee (2018), §6.1')"
     assert not MACHINE_PATH.search(text), f"{lesson.name}: machine path {MACHINE_PATH.search(text).group(0)!r}"
 
 

@@ -7,7 +7,7 @@ where the O(α²) remainder is negligible.
 """
 from mlkit.analysis import METHODS, expectations, split_batches
 from mlkit.tasks import SineTasks
-from mlkit.widgets.expansion import demo_learner
+from mlkit.live.reptile import demo_learner
 
 DERIVED = {"fomaml": (1, 2), "maml": (1, 4), "reptile": (3, 3)}  # (coefficient of A, of −αB), by hand
 

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from mlkit.analysis import expansion_terms, residuals
-from mlkit.widgets.expansion import demo_batches, demo_learner
+from mlkit.live.reptile import demo_batches, demo_learner
 
 
 def signs(learner, weights: dict, x: torch.Tensor) -> torch.Tensor:

@@ -11,7 +11,7 @@ import numpy as np
 
 from mlkit.analysis import METHODS, expectations, split_batches
 from mlkit.tasks import SineTasks
-from mlkit.widgets.expansion import demo_learner
+from mlkit.live.reptile import demo_learner
 
 
 def main(alpha: float = 1e-3, n_tasks: int = 1000, seed: int = 0) -> dict:

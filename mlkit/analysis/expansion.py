@@ -1,12 +1,12 @@
 """MAML, first-order MAML and Reptile meta-gradients: computed exactly, expanded to first order in α, checked.
 
-Seed 004 (Weng 2018, section "Reptile vs FOMAML", after Nichol, Achiam & Schulman 2018). One trajectory of k
+Weng (2018), section "Reptile vs FOMAML", after Nichol, Achiam & Schulman (2018), §5.1. One trajectory of k
 plain gradient steps from θ_0 = θ, step j on mini-batch (j) of the task, with g_j^(i) = ∇L^(i)(θ_j) and
 H_j^(i) = ∇²L^(i)(θ_j):
 
     θ_{j+1} = θ_j − α g_j^(j),        j = 0 … k−1.
 
-Its three meta-gradients (the seed writes out k = 2):
+Its three meta-gradients (Nichol et al. write out k = 2):
 
     FOMAML   g = g_{k−1}^(k−1)                                  the last gradient, taken at θ_{k−1}
     MAML     g = dL^(k−1)(θ_{k−1})/dθ_0 = Π_{j<k−1}(I − α H_j^(j)) g_{k−1}^(k−1)     (chain rule)
@@ -19,7 +19,7 @@ steps. Expanding every g_j^(i) around θ_0 (θ_j − θ_0 = −α Σ_{i<j} g_0^(
     MAML     FOMAML's  − α Σ_{i<k−1} H_0^(i) g_0^(k−1)
     Reptile  Σ_j g_0^(j) − α Σ_{i<j} H_0^(j) g_0^(i)
 
-(k = 2: the three lines of the seed). With independent mini-batches of one task, A = E[g_0^(i)] and
+(k = 2: the three lines of Nichol et al.). With independent mini-batches of one task, A = E[g_0^(i)] and
 B = E[H_0^(j) g_0^(i)] (i ≠ j; every pair alike by symmetry) = ½E[∇(g_0^(i)·g_0^(j))], hence
 
     E[g_FOMAML] = A − (k−1)αB,   E[g_MAML] = A − 2(k−1)αB,   E[g_Reptile] = kA − ½k(k−1)αB     (+ O(α²)).
@@ -51,7 +51,8 @@ from torch import Tensor
 
 from mlkit.checks import check_choice, check_int, check_positive
 from mlkit.learners import Learner
-from mlkit.meta.inner import inner_loop, task_losses
+from mlkit.meta.inner import inner_loop
+from mlkit.meta.losses import task_losses
 from mlkit.tasks.batch import TaskBatch
 
 METHODS = ("maml", "fomaml", "reptile")
@@ -346,7 +347,7 @@ class Expectations:
     - ``A``: E[g_0^(i)]; ``B``: E[H_0^(j) g_0^(i)], i ≠ j; ``C``: E[H_0^(i) g_0^(i)] (all [P]).
     - ``mean[m]``: E[exact g_m]; ``predicted[m]``: a·A − α(b·B + c·C) with (a, b, c) = ``coefficients[m]``.
     - ``difference[m]``: E[g_m − (a·Â − α(b·B̂ + c·Ĉ))] with per-sample, batch-symmetrised Â, B̂, Ĉ: zero up to
-      O(α²) if the seed's identity holds, so ``z(m)`` should look like standard normal draws.
+      O(α²) if the expected-gradient identity holds, so ``z(m)`` should look like standard normal draws.
     - ``measured[m]``: the coefficients read off the exact gradients, (value, standard error) or None:
       A: ⟨zeroth term⟩·u_A / ⟨Â⟩·u_A, B: ⟨(zeroth − g_exact)/α⟩·u_B / ⟨B̂⟩·u_B, C likewise with u_C, where the
       directions u_A, u_B, u_C are estimated on a separate pilot set of tasks. B is None when the schedule has a

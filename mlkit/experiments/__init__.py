@@ -10,13 +10,19 @@ same functions. Options an experiment may take: ``jobs`` (trainings run as that 
 from __future__ import annotations
 
 import inspect
-import sys
+from typing import Callable
+
+from mlkit.registry import merged
 
 
-def experiments() -> dict:
-    from mlkit.registry import collect
+def experiments() -> dict[str, Callable[..., dict]]:
+    """Every experiment by name. A new module must define ``EXPERIMENTS`` and be added to the import and tuple here
+    (imported on call, not with the package: experiments load datasets, notebooks import one at a time)."""
+    from mlkit.experiments import (leo, lstm_omniglot, maml_vs_reptile, mann, omniglot, polynomial, sine_table,
+                                   step_size)
 
-    return collect(sys.modules[__name__], "EXPERIMENTS")
+    return merged("EXPERIMENTS", (leo, lstm_omniglot, maml_vs_reptile, mann, omniglot, polynomial, sine_table,
+                                  step_size))
 
 
 def run_experiment(name: str, quick: bool = False, as_json: bool = False, out_dir: str = "results",

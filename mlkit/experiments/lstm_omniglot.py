@@ -6,7 +6,7 @@ class; every method is scored on the same 600 test episodes (95% intervals, 1.96
 - ``lstm-meta``: the meta-learner, T = 12 updates for 1-shot and T = 5 for 5-shot (the paper's numbers; the
   reference code uses 8 for 5-shot), batch-norm momentum 0.9 / 0.95 (reference configs), Adam 1e-3, clip 0.25;
 - ``finetune``: a joint classifier over all meta-train classes, fine-tuned on each support set for T SGD steps
-  whose step size and decay are chosen on validation episodes (``select_sgd``);
+  whose step size and decay are chosen on validation episodes (``mlkit.tuning.select_sgd``);
 - ``nearest-neighbour``: 1-NN in the same joint classifier's embedding;
 - ``maml`` (Finn et al. 2017, Omniglot settings: α = 0.4, 1 inner step in training, 3 at test), for context.
 
@@ -37,11 +37,12 @@ from mlkit.evaluate import confidence_interval, evaluate
 from mlkit.experiments.report import markdown_table, write_result
 from mlkit.learners import ConvNet
 from mlkit.meta import METHODS
-from mlkit.meta.finetune import FineTune, select_sgd
+from mlkit.meta.finetune import FineTune
 from mlkit.meta.lstm_meta import LSTMMetaLearner, gate_table, layer_gates
 from mlkit.meta.nearest_neighbour import NearestNeighbour
 from mlkit.tasks.episodes import EpisodeSampler
 from mlkit.train import train
+from mlkit.tuning import select_sgd
 
 NAME = "lstm-omniglot"
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -138,10 +139,10 @@ def run_shot(data: dict, k_shot: int, cfg: dict, runs: Path, ship: bool, device:
             return cached
     start = time.perf_counter()
     test = episodes(data["test"], k_shot, 100, TEST_SEED)
-    scores, extra = {}, {}  # scores: method -> Score on the same test episodes
+    scores, extra = {}, {}  # scores: method -> Score on the same test episodes (test.reseeded() each time)
 
     lstm, history = train_lstm(data, k_shot, cfg, runs, device=device)
-    scores["lstm-meta"] = evaluate(lstm, test, cfg["test_episodes"], chunk=25, record=False)
+    scores["lstm-meta"] = evaluate(lstm, test.reseeded(), cfg["test_episodes"], chunk=25, record=False)
     extra["lstm_history"] = {"steps": history.steps, "train_loss": history.train_loss,
                              "val_steps": history.val_steps, "val_accuracy": history.val_metric,
                              "diverged_at": history.diverged_at}
@@ -157,18 +158,15 @@ def run_shot(data: dict, k_shot: int, cfg: dict, runs: Path, ship: bool, device:
     extra["finetune_search"] = select_sgd(
         finetune, episodes(data["val"], k_shot, 1, VAL_SEED), n_tasks=cfg["val_episodes"], chunk=25,
         lrs=cfg.get("lrs", SGD_GRID["lrs"]), decays=cfg.get("decays", SGD_GRID["decays"]))
-    test.generator.manual_seed(TEST_SEED)
-    scores["finetune"] = evaluate(finetune, test, cfg["test_episodes"], chunk=25)
+    scores["finetune"] = evaluate(finetune, test.reseeded(), cfg["test_episodes"], chunk=25)
     neighbour = NearestNeighbour(small_learner(data["train"].n_classes, cfg["baseline_filters"]), "classification")
     neighbour.to(device)
     neighbour.load_state_dict(joint.state_dict())
-    test.generator.manual_seed(TEST_SEED)
-    scores["nearest-neighbour"] = evaluate(neighbour, test, cfg["test_episodes"], chunk=25)
+    scores["nearest-neighbour"] = evaluate(neighbour, test.reseeded(), cfg["test_episodes"], chunk=25)
 
     if "maml" in METHODS:
         maml = train_maml(data, k_shot, cfg, runs, device=device)
-        test.generator.manual_seed(TEST_SEED)
-        scores["maml"] = evaluate(maml, test, cfg["test_episodes"], chunk=25, steps=3)
+        scores["maml"] = evaluate(maml, test.reseeded(), cfg["test_episodes"], chunk=25, steps=3)
     result = {"settings": key, "scores": {m: s.as_dict() for m, s in scores.items()},
               "episode_accuracy": {m: s.values.tolist() for m, s in scores.items()}, **extra,
               "seconds": time.perf_counter() - start}

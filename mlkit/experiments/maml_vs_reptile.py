@@ -1,6 +1,6 @@
 """MAML vs first-order MAML vs Reptile in practice: same tasks, same α, same k, same time budget.
 
-``python -m mlkit reproduce maml-vs-reptile [--quick] [--json]``. Seed 004 ("Reptile vs FOMAML") predicts, to
+``python -m mlkit reproduce maml-vs-reptile [--quick] [--json]``. Nichol, Achiam & Schulman (2018, §5.1; Weng 2018, "Reptile vs FOMAML") predict, to
 first order in α and for k = 2 gradient evaluations per task (``mlkit.analysis.expansion``),
 
     E[g_FOMAML] = A − αB,    E[g_MAML] = A − 2αB,    E[g_Reptile] = 2A − αB,
@@ -10,7 +10,7 @@ first-order MAML α and Reptile α/2. Our protocol makes the three runs differ i
 
 - every task gives each method the same number of points and two gradient evaluations: MAML/FOMAML take one inner
   step on the support set (batch 0) and differentiate on the query set (batch 1); Reptile gets support ∪ query as
-  its support set and takes two plain-SGD steps on two disjoint halves of it (``inner_batch``), the seed's batches
+  its support set and takes two plain-SGD steps on two disjoint halves of it (``inner_batch``), the expansion's batches
   (0) and (1);
 - one α per family, and Adam(``META_LR``) as the outer optimiser for all three (Reptile's ``meta_loss`` gradient
   θ − θ' = α·g_Reptile goes to Adam instead of its annealed SGD step; with Adam the overall scale of a

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from mlkit.checkpoint import load_meta_learner, save_checkpoint
-from mlkit.checks import check_int
+from mlkit.checks import Diverged, check_int
 from mlkit.evaluate import evaluate
 from mlkit.meta.base import MetaLearner
 from mlkit.recipes import build
@@ -122,8 +122,11 @@ def score(meta: MetaLearner, spec: RunSpec, *, k_shot: int, n_tasks: int, seed: 
     """
     torch.manual_seed(seed)  # mask samples of MT-nets at test time
     sampler = spec.sampler(seed=seed, k_shot=k_shot, meta_batch=100)
-    with torch.autograd.set_grad_enabled(True), np.errstate(invalid="ignore", over="ignore"):  # inf errors: below
-        result = evaluate(meta, sampler, n_tasks=n_tasks, chunk=100, **adapt_kwargs)
+    try:
+        with torch.autograd.set_grad_enabled(True), np.errstate(invalid="ignore", over="ignore"):
+            result = evaluate(meta, sampler, n_tasks=n_tasks, chunk=100, **adapt_kwargs)
+    except Diverged:  # some task's predictions were not finite
+        return {"mean": None, "ci95": None, "n": n_tasks, "note": "diverged"}
     if not (math.isfinite(result.mean) and math.isfinite(result.ci95)):
         return {"mean": None, "ci95": None, "n": result.n, "note": "diverged"}
     return {"mean": result.mean, "ci95": result.ci95, "n": result.n}

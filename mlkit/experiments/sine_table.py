@@ -35,7 +35,7 @@ SHOTS = (5, 10, 20)
 PAPER_ITERATIONS = 60_000  # experiments/sine.sh of the thesis code
 SHIPPED = ("maml", "metasgd", "tnet", "mtnet")  # models the notebooks and widgets load
 NOTES = [
-    "Sine tasks as in the thesis code (PROTOCOLS.md §1): y = A·sin(w·x − b) with A ~ U[0.1, 5], w ~ U[0.8, 1.2], "
+    "Sine tasks as in the thesis code (its public repository): y = A·sin(w·x − b) with A ~ U[0.1, 5], w ~ U[0.8, 1.2], "
     "b ~ U[0, π], x ~ U[−5, 5]; the thesis text writes +b (eq. 6.1), the code −b: we follow the code "
     "(the two families are the same set of functions up to the sign of b).",
     "K support + 10 query points per task (thesis code, after Meta-SGD), not the 2K of the MAML code.",

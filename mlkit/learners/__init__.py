@@ -1,4 +1,8 @@
-"""Learners: networks whose weights can be held outside them, one copy per task."""
+"""Learners: networks whose weights can be held outside them, one copy per task.
+
+The base class and task weights: ``mlkit.learners.base``; the MLP: ``mlkit.learners.mlp``; the 4-block ConvNet:
+``mlkit.learners.conv``.
+"""
 from __future__ import annotations
 
 from typing import Any

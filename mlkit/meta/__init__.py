@@ -1,32 +1,45 @@
 """Meta-learners: one file per method, all with ``meta_loss(batch)`` and ``adapt(x, y) -> Predictor``.
 
-``METHODS`` maps each method's ``name`` to its class; it is filled by importing every module of this
-package (see ``mlkit/registry.py``), so a new method is one new file.
+- gradient-based, on the shared inner loop ``mlkit.meta.inner`` (θ' = θ − α ⊙ M ⊙ ∇L): ``mlkit.meta.maml`` (MAML,
+  FOMAML), ``mlkit.meta.metasgd``, ``mlkit.meta.reptile``, ``mlkit.meta.mtnet`` (TNet, MTNet, MNet, MTNetFull,
+  MNetFull), ``mlkit.meta.lstm_meta`` (LSTMMetaLearner), ``mlkit.meta.leo``;
+- metric-based, on ``mlkit.meta.metric``: ``mlkit.meta.protonet``, ``mlkit.meta.matching``, ``mlkit.meta.relation``,
+  ``mlkit.meta.siamese``;
+- model-based: ``mlkit.meta.mann``, ``mlkit.meta.metanet`` (memory operations in ``mlkit.meta.memory``);
+- baselines: ``mlkit.meta.finetune``, ``mlkit.meta.nearest_neighbour``.
+Every method derives from ``mlkit.meta.base.MetaLearner``; per-task losses are in ``mlkit.meta.losses``.
+
+``METHODS`` maps each method's ``name`` (what the command line and ``recipes.build`` take) to its class. A new
+method is a new module here plus one line in the imports below and one entry in ``_CLASSES``
+(tests/test_registry.py checks that every ``MetaLearner`` subclass with a name is listed).
 """
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from mlkit.meta.base import MetaLearner, Predictor
-from mlkit.meta.inner import inner_loop, task_losses
+from mlkit.meta.finetune import FineTune
+from mlkit.meta.inner import gradient_step, inner_loop
+from mlkit.meta.leo import LEO
+from mlkit.meta.losses import task_losses
+from mlkit.meta.lstm_meta import LSTMMetaLearner
+from mlkit.meta.maml import FOMAML, MAML
+from mlkit.meta.mann import MANN
+from mlkit.meta.matching import MatchingNet
+from mlkit.meta.metanet import MetaNet
+from mlkit.meta.metasgd import MetaSGD
+from mlkit.meta.mtnet import MNet, MNetFull, MTNet, MTNetFull, TNet
+from mlkit.meta.nearest_neighbour import NearestNeighbour
+from mlkit.meta.protonet import ProtoNet
+from mlkit.meta.relation import RelationNet
+from mlkit.meta.reptile import Reptile
+from mlkit.meta.siamese import Siamese
 
-
-def _subclasses(cls: type) -> list[type]:
-    out = []
-    for sub in cls.__subclasses__():
-        out += [sub, *_subclasses(sub)]
-    return out
-
-
-def _methods() -> dict[str, type[MetaLearner]]:
-    from mlkit.registry import modules_of
-
-    modules_of(sys.modules[__name__])
-    return {cls.name: cls for cls in _subclasses(MetaLearner) if cls.name and cls.__module__.startswith("mlkit.")}
-
-
-METHODS: dict[str, type[MetaLearner]] = _methods()
+_CLASSES: tuple[type[MetaLearner], ...] = (
+    MAML, FOMAML, MetaSGD, Reptile, TNet, MTNet, MNet, MTNetFull, MNetFull, LSTMMetaLearner, LEO,
+    ProtoNet, MatchingNet, RelationNet, Siamese, MANN, MetaNet, FineTune, NearestNeighbour,
+)
+METHODS: dict[str, type[MetaLearner]] = {cls.name: cls for cls in _CLASSES}
 
 
 def build_meta_learner(config: dict[str, Any]) -> MetaLearner:
@@ -37,12 +50,8 @@ def build_meta_learner(config: dict[str, Any]) -> MetaLearner:
     return METHODS[method].from_config(config)
 
 
-def __getattr__(name: str) -> type[MetaLearner]:
-    """``from mlkit.meta import MAML`` finds any discovered class by its Python name."""
-    for cls in METHODS.values():
-        if cls.__name__ == name:
-            return cls
-    raise AttributeError(f"module 'mlkit.meta' has no attribute {name!r}")
-
-
-__all__ = ["MetaLearner", "Predictor", "inner_loop", "task_losses", "METHODS", "build_meta_learner"]
+__all__ = [
+    "METHODS", "build_meta_learner", "MetaLearner", "Predictor", "inner_loop", "gradient_step", "task_losses",
+    "MAML", "FOMAML", "MetaSGD", "Reptile", "TNet", "MTNet", "MNet", "MTNetFull", "MNetFull", "LSTMMetaLearner", "LEO",
+    "ProtoNet", "MatchingNet", "RelationNet", "Siamese", "MANN", "MetaNet", "FineTune", "NearestNeighbour",
+]

@@ -34,10 +34,12 @@ class Predictor:
         self.extras = extras or {}
 
     def outputs(self, x_query: Tensor) -> Tensor:
+        """Raw outputs for queries [T, Q, ...]: regression values or class scores [T, Q, out] (no gradients)."""
         with torch.no_grad():
             return self._forward(x_query)
 
     def predict(self, x_query: Tensor) -> Tensor:
+        """Predictions for queries [T, Q, ...]: values [T, Q, out] (regression) or class indices [T, Q]."""
         out = self.outputs(x_query)
         return out if self.task_type == "regression" else out.argmax(-1)
 
@@ -69,9 +71,11 @@ class MetaLearner(nn.Module):
             torch.nn.utils.clip_grad_norm_(self.parameters(), self.clip_grad_norm)
 
     def meta_loss(self, batch: TaskBatch) -> Tensor:
+        """The scalar the training loop minimises over the meta-parameters, for a meta-batch of T tasks."""
         raise NotImplementedError
 
     def adapt(self, x_support: Tensor, y_support: Tensor, **kwargs: Any) -> Predictor:
+        """Learn each task from its support set (x [T, S, ...], y [T, S, 1] or labels [T, S]); answer queries."""
         raise NotImplementedError
 
     def configure_optimizer(
@@ -97,6 +101,6 @@ class MetaLearner(nn.Module):
 
     def loss(self, outputs: Tensor, targets: Tensor) -> Tensor:
         """Per-task loss [T] for this meta-learner's task type."""
-        from mlkit.meta.inner import task_losses
+        from mlkit.meta.losses import task_losses
 
         return task_losses(outputs, targets, self.task_type)

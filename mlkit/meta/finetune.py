@@ -5,19 +5,19 @@ training task (so it learns roughly the mean function), then takes a few SGD ste
 Classification: the baseline-finetune of Ravi & Larochelle (2017) §5.1 — a classifier over *all* meta-train
 classes (episode labels are mapped back to dataset classes through ``batch.info["classes"]``); to adapt, its
 head is replaced by a fresh zero-initialised N-way head and the whole network takes SGD steps on the support set.
-Step s (0-based) has size ``lr · decay^s``; ``select_sgd`` picks ``lr`` and ``decay`` on validation episodes, as
-§5.1 does ("search over the learning rate and learning rate decay", a fixed number of updates).
+Step s (0-based) has size ``lr · decay^s``; ``mlkit.tuning.select_sgd`` picks ``lr`` and ``decay`` on validation
+episodes, as §5.1 does ("search over the learning rate and learning rate decay", a fixed number of updates).
 """
 from __future__ import annotations
+
+from typing import ClassVar
 
 import torch
 from torch import Tensor
 
-from itertools import product
-from typing import Any, ClassVar, Sequence
-
 from mlkit.checks import check_int, check_positive, check_range
 from mlkit.learners import Learner
+from mlkit.meta.adapt_inputs import check_support, checked_queries
 from mlkit.meta.base import MetaLearner, Predictor
 from mlkit.meta.inner import inner_loop
 from mlkit.tasks.batch import TaskBatch
@@ -25,6 +25,8 @@ from mlkit.tasks.batch import TaskBatch
 
 class FineTune(MetaLearner):
     """Joint pre-training, then ``steps`` SGD steps of size ``lr`` on the support set.
+
+    The baselines of Finn et al. (2017) §5.1 (regression) and Ravi & Larochelle (2017) §5.1 (classification).
 
     Args:
         learner: for classification its ``n_classes`` must equal the classes of the training split.
@@ -46,6 +48,8 @@ class FineTune(MetaLearner):
         self.hparams = {"steps": self.steps, "lr": self.lr, "decay": self.decay}
 
     def meta_loss(self, batch: TaskBatch) -> Tensor:
+        """Joint pre-training: the plain loss on every example of the batch, support and query alike (classification:
+        over all training classes, episode labels mapped back through ``batch.info["classes"]``)."""
         x = torch.cat([batch.x_support, batch.x_query], dim=1)
         y = torch.cat([batch.y_support, batch.y_query], dim=1)
         if self.task_type == "classification":
@@ -54,13 +58,15 @@ class FineTune(MetaLearner):
 
     def adapt(self, x_support: Tensor, y_support: Tensor, steps: int | None = None, lr: float | None = None,
               decay: float | None = None) -> Predictor:
+        """``steps`` SGD steps of size ``lr · decay^s`` on each support set (classification: a fresh zero N-way head
+        first); the arguments default to the constructor's."""
         steps = self.steps if steps is None else check_int("steps", steps, 0)
         lr = self.lr if lr is None else check_positive("lr", lr)
         decay = self.decay if decay is None else check_range("decay", decay, 1e-6, 1.0)
+        n_way = check_support(self.learner, self.task_type, x_support, y_support, fixed_way=False)
         t = x_support.shape[0]
         weights = {n: w.detach().clone() for n, w in self.learner.task_weights(t).items()}
         if self.task_type == "classification":
-            n_way = int(y_support.max()) + 1
             w_name, b_name = self.learner.head
             weights[w_name] = weights[w_name].new_zeros(t, weights[w_name].shape[1], n_way)  # [T, F, N]
             weights[b_name] = weights[b_name].new_zeros(t, n_way)  # [T, N]
@@ -71,30 +77,6 @@ class FineTune(MetaLearner):
                     task_type=self.task_type, names=self.learner.adaptable, create_graph=False, detach=True,
                 )
         adapted = weights
-        return Predictor(lambda x: self.learner(x, adapted), self.task_type, {"weights": adapted})
+        forward = checked_queries(lambda x: self.learner(x, adapted), self.learner, t)
+        return Predictor(forward, self.task_type, {"weights": adapted})
 
-
-def select_sgd(
-    meta: FineTune, val_sampler, lrs: Sequence[float] = (0.01, 0.03, 0.1, 0.3, 1.0),
-    decays: Sequence[float] = (1.0, 0.9, 0.7), n_tasks: int = 100, chunk: int = 50,
-) -> dict[str, Any]:
-    """Grid search of the fine-tuning step size and decay on validation episodes (Ravi & Larochelle §5.1).
-
-    Every (lr, decay) pair is scored on the same ``n_tasks`` episodes (the sampler is reseeded each time); the
-    best pair is stored in ``meta.lr`` / ``meta.decay`` (and its hparams). Returns ``{"lr", "decay", "grid"}``
-    with ``grid`` a list of ``{"lr", "decay", "score"}`` (mean validation accuracy, or minus MSE for regression).
-    """
-    from mlkit.evaluate import evaluate
-
-    check_int("n_tasks", n_tasks, 1)
-    if not lrs or not decays:
-        raise ValueError(f"lrs and decays must each hold at least one value, got {list(lrs)} and {list(decays)}")
-    grid = []
-    for lr, decay in product(lrs, decays):
-        val_sampler.generator.manual_seed(val_sampler.seed)  # the same episodes for every pair
-        score = evaluate(meta, val_sampler, n_tasks=n_tasks, chunk=chunk, lr=lr, decay=decay)
-        grid.append({"lr": lr, "decay": decay, "score": score.mean if score.metric == "accuracy" else -score.mean})
-    best = max(grid, key=lambda row: row["score"])
-    meta.lr, meta.decay = best["lr"], best["decay"]
-    meta.hparams.update(lr=meta.lr, decay=meta.decay)
-    return {"lr": best["lr"], "decay": best["decay"], "grid": grid}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from mlkit.checks import check_choice
+from mlkit.checks import check_choice, check_finite
 from mlkit.learners import ConvNet, Learner
 
 
@@ -18,12 +18,13 @@ def check_image_classifier(learner: Learner, task_type: str, uses: str) -> None:
 
 
 def check_images(name: str, x: Tensor, learner: ConvNet, tasks: int | None = None) -> None:
-    """``x`` must be images [T, B, C, H, W] of ``learner``'s size (and ``tasks`` tasks when given)."""
+    """``x`` must be finite images [T, B, C, H, W] of ``learner``'s size (and ``tasks`` tasks when given)."""
     shape = (learner.in_channels, learner.image_size, learner.image_size)
     if x.dim() != 5 or tuple(x.shape[2:]) != shape or (tasks is not None and x.shape[0] != tasks):
         count = "" if tasks is None else f" with {tasks} tasks"
         raise ValueError(f"{name} must be images [tasks, examples, {', '.join(map(str, shape))}]{count}, "
                          f"got shape {tuple(x.shape)}")
+    check_finite(name, x)
 
 
 def check_fixed_way_labels(x: Tensor, y: Tensor, n_way: int) -> None:

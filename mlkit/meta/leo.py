@@ -9,8 +9,9 @@ gradient step in the D·N-dimensional weight space first. For a task with N clas
   the mean μ_n and raw scale u_n of q(z | D_n); σ = max(exp(u) − 1, floor);
 - decoder (eq. 4): linear n_z → 2·D without bias, the mean and raw scale of p(w | z_n) over the class weights
   w_n (offset √(2/(D+N)) added to the scale, as in the reference code);
-- classifier (eq. 5): p(y = n | x) ∝ exp(w_n · dropout(x));
-- latent inner loop (eq. 6): z ← z − α ⊙ ∇_z L_support(decode(z)), α a learned vector [n_z] (init 1.0);
+- classifier (eq. 5): p(y = n | x) ∝ exp(w_n · dropout(x)), and its support loss L_support (the same eq.);
+- latent inner loop (§2.3.2, the step written in the text just before eq. 6): z ← z − α ⊙ ∇_z L_support(decode(z)),
+  α a learned vector [n_z] (init 1.0); eq. 6 itself decodes the adapted codes z' into the weights w' = decode(z');
 - fine-tuning: a few steps w ← w − η ⊙ ∇_w L_support(w) directly on the decoded weights, η learned [D]
   (init 1e-3);
 - meta-loss (eq. 8): query cross-entropy (eq. 7) + β·KL(q(z|D_n) ‖ N(0, I)) + encoder penalty
@@ -41,6 +42,7 @@ from torch import Tensor, nn
 
 from mlkit.checks import check_choice, check_int, check_positive, check_range
 from mlkit.learners import MLP
+from mlkit.meta.adapt_inputs import check_inputs
 from mlkit.meta.base import MetaLearner, Predictor
 from mlkit.meta.inner import inner_loop
 from mlkit.tasks.batch import TaskBatch
@@ -81,6 +83,8 @@ class Adaptation:
 
 class LEO(MetaLearner):
     """Latent embedding optimisation over features of width D, for N-way K-shot tasks.
+
+    Rusu et al. (2019), §2.3: encode (eq. 3), decode (eq. 4), step the codes (§2.3.2), decode them again (eq. 6).
 
     Args:
         learner: ``MLP((D, N))``, the linear softmax classifier whose weights LEO generates. It fixes D and N;
@@ -159,12 +163,13 @@ class LEO(MetaLearner):
                     p.grad.copy_(_clip_gradient(self.grad_clip, p.grad))
 
     # ----- checks -------------------------------------------------------------------------------------------
-    def _check_inputs(self, x: Tensor, name: str) -> None:
+    def _check_inputs(self, x: Tensor, name: str, tasks: int | None = None) -> None:
         if x.dim() != 3 or x.shape[-1] != self.feature_dim:
             raise ValueError(
                 f"{name} must be features [tasks, examples, {self.feature_dim}] (the width this LEO model was "
                 f"built for), got shape {tuple(x.shape)}"
             )
+        check_inputs(name, x, self.learner, tasks)  # task count, dtype, finite values
 
     def _check_support(self, x: Tensor, y: Tensor) -> None:
         self._check_inputs(x, "x_support")
@@ -309,7 +314,7 @@ class LEO(MetaLearner):
         weights = {k: v.detach() for k, v in result.weights.items()}
 
         def forward(x_query: Tensor) -> Tensor:
-            self._check_inputs(x_query, "x_query")
+            self._check_inputs(x_query, "x_query", x_support.shape[0])
             return self.classifier(x_query, weights)
 
         extras = {

@@ -1,13 +1,19 @@
 """The LSTM meta-learner of Ravi & Larochelle (2017): an LSTM whose cell state is the learner's weights.
 
-Gradient descent, θ_t = θ_{t−1} − α_t ∇_t (their eq. 1), is the LSTM cell update c_t = f_t ⊙ c_{t−1} + i_t ⊙ c̃_t
-with c = θ, f = 1, i = α and c̃ = −∇ (§3.1). The meta-learner keeps that update and learns the gates:
+Gradient descent, θ_t = θ_{t−1} − α_t ∇_t (their eq. 1), is the LSTM cell update of their eq. 2,
+c_t = f_t ⊙ c_{t−1} + i_t ⊙ c̃_t, with c = θ, f = 1, i = α and c̃ = −∇ (§3.1). The meta-learner keeps that update
+and learns the two gates, which §3.1 defines (the two equations after eq. 2) on the gradient, the loss, the
+current weights and the gate's own previous value:
+
+    i_t = σ(W_I · [∇_t, L_t, θ_{t−1}, i_{t−1}] + b_I),   f_t = σ(W_F · [∇_t, L_t, θ_{t−1}, f_{t−1}] + b_F).
+
+In the two-layer network of §3.2 (and the reference code) ∇_t and L_t reach the gates through h_t, the output of
+an ordinary LSTM (layer 1, hidden 20) fed the preprocessed loss and gradient (p = 10); with c_{t−1} = θ_{t−1}:
 
     i_t = σ(W_I · [h_t, c_{t−1}, i_{t−1}] + b_I),   f_t = σ(W_F · [h_t, c_{t−1}, f_{t−1}] + b_F),
-    c_t = f_t ⊙ c_{t−1} − i_t ⊙ ∇_t                                                        (§3.1, eq. 2)
+    c_t = f_t ⊙ c_{t−1} − i_t ⊙ ∇_t                                          (eq. 2 with c̃_t = −∇_t)
 
-where h_t is the output of an ordinary LSTM (layer 1, hidden 20) fed the preprocessed loss and gradient (§3.2,
-p = 10) and ∇_t is the raw gradient. Every coordinate of θ is its own sequence with its own states, and all of
+where ∇_t is the raw gradient. Every coordinate of θ is its own sequence with its own states, and all of
 them share the meta-learner's weights (§3.2), so the coordinates of all tasks of a meta-batch go through the LSTM
 as one batch of rows [T·n, ...]: no loop over parameters or tasks. c_0 is a meta-parameter: the learner's own
 parameters (§3.1, "learn the initial value of the cell state").
@@ -37,8 +43,9 @@ from torch import Tensor, nn
 from mlkit.checks import check_int, check_positive, check_range
 from mlkit.learners import ConvNet, Learner
 from mlkit.learners.conv import RunningStats
+from mlkit.meta.adapt_inputs import check_support, checked_queries
 from mlkit.meta.base import MetaLearner, Predictor
-from mlkit.meta.inner import task_losses
+from mlkit.meta.losses import task_losses
 from mlkit.tasks.batch import TaskBatch
 
 
@@ -94,6 +101,8 @@ def layer_groups(learner: Learner) -> dict[str, list[str]]:
 
 class LSTMMetaLearner(MetaLearner):
     """Ravi & Larochelle's meta-learner: ``steps`` LSTM-proposed updates of the learner per episode.
+
+    Ravi & Larochelle (2017), §3 and Algorithm 1: the cell update of eq. 2 with learned gates.
 
     Args:
         learner: the classifier (a ``ConvNet`` for the running batch-norm statistics); its parameters are c_0.
@@ -226,6 +235,7 @@ class LSTMMetaLearner(MetaLearner):
 
         ``extras``: ``"forget"`` and ``"input"`` gate values [steps, T, n] (with ``record``), ``"cell"`` c_T
         [T, n] and ``"layers"`` (``layer_slices``)."""
+        check_support(self.learner, self.task_type, x_support, y_support)
         running = None  # only a ConvNet has batch norm to keep statistics for
         if running_stats and isinstance(self.learner, ConvNet):
             running = RunningStats.for_learner(self.learner, x_support.shape[0], self.bn_momentum, x_support.device)
@@ -235,7 +245,8 @@ class LSTMMetaLearner(MetaLearner):
             running.update = False
         weights = self.weights_of(c)
         extras: dict[str, Any] = {**gates, "cell": c, "layers": self.layer_slices()}
-        return Predictor(lambda x: self._learner(x, weights, running), self.task_type, extras)
+        forward = checked_queries(lambda x: self._learner(x, weights, running), self.learner, x_support.shape[0])
+        return Predictor(forward, self.task_type, extras)
 
 
 def layer_gates(extras: dict[str, Any], generator: torch.Generator | None = None) -> dict[str, dict[str, Tensor]]:

@@ -17,20 +17,24 @@ query gradient taken at θ'. All tasks adapt at once through the shared ``inner_
 """
 from __future__ import annotations
 
-from typing import ClassVar, Mapping
+from typing import Callable, ClassVar, Mapping
 
 import torch
 from torch import Tensor
 
-from mlkit.checks import check_int, check_positive
+from mlkit.checks import check_bool, check_int, check_positive
 from mlkit.learners import Learner
+from mlkit.meta.adapt_inputs import check_support, checked_queries
 from mlkit.meta.base import MetaLearner, Predictor
-from mlkit.meta.inner import StepSize, TaskWeights, inner_loop, summed_task_loss
+from mlkit.meta.inner import StepSize, TaskWeights, inner_loop
+from mlkit.meta.losses import summed_task_loss
 from mlkit.tasks.batch import TaskBatch
 
 
 class MAML(MetaLearner):
     """Model-agnostic meta-learning: learn θ so that ``steps`` steps of size ``alpha`` adapt it to a task.
+
+    Finn, Abbeel & Levine (2017); the inner step is eq. 2.1 of Lee (2018), the outer step eq. 2.2.
 
     Args:
         learner: the network (MLP or ConvNet); its parameters are θ.
@@ -66,7 +70,7 @@ class MAML(MetaLearner):
             )
         self.steps = check_int("steps", steps, 0)
         self.alpha = check_positive("alpha", alpha)
-        self.first_order = bool(first_order)
+        self.first_order = check_bool("first_order", first_order)
         self.hparams = {"steps": self.steps, "alpha": self.alpha, "first_order": self.first_order}
 
     # -- hooks for the relatives of MAML ------------------------------------------------------------------
@@ -107,13 +111,17 @@ class MAML(MetaLearner):
         return self._adapt(x_support, y_support, steps, alpha, mask=None)
 
     def _adapt(self, x_support: Tensor, y_support: Tensor, steps: int | None, alpha: float | None,
-               mask: Mapping[str, Tensor] | None) -> Predictor:
+               mask: Callable[[int], Mapping[str, Tensor]] | None) -> Predictor:
+        """The adaptation every relative shares; ``mask(n_tasks)`` draws the update masks (None: no mask)."""
         steps = self.steps if steps is None else check_int("steps", steps, 0)
         alpha = self.step_size() if alpha is None else check_positive("alpha", alpha)
+        check_support(self.learner, self.task_type, x_support, y_support)
+        masks = None if mask is None else mask(x_support.shape[0])
         with torch.enable_grad():  # also works when called under torch.no_grad()
-            weights = self.adapted_weights(x_support, y_support, steps, alpha, mask, create_graph=False, detach=True)
-        extras = {"weights": weights} if mask is None else {"weights": weights, "mask": mask}
-        return Predictor(lambda x: self.learner(x, weights), self.task_type, extras)
+            weights = self.adapted_weights(x_support, y_support, steps, alpha, masks, create_graph=False, detach=True)
+        extras = {"weights": weights} if masks is None else {"weights": weights, "mask": masks}
+        forward = checked_queries(lambda x: self.learner(x, weights), self.learner, x_support.shape[0])
+        return Predictor(forward, self.task_type, extras)
 
 
 class FOMAML(MAML):

@@ -82,6 +82,8 @@ def shuffled(x: Tensor, y: Tensor, generator: torch.Generator | None) -> tuple[T
 class MANN(MetaLearner):
     """LSTM controller + external memory with LRUA writes (classification only).
 
+    Santoro et al. (2016), as Weng (2018) summarises it: content-based reads, LRUA writes, labels one step late.
+
     Args:
         learner: a ``ConvNet``; its ``embed`` feeds the controller and its ``n_classes`` is N (the one-hot size).
         memory_slots, key_size: the memory M is [memory_slots, key_size].
@@ -121,6 +123,7 @@ class MANN(MetaLearner):
 
     # ----- one step of the sequence -------------------------------------------------------------------------
     def initial_state(self, batch: int, like: Tensor) -> MemoryState:
+        """The state before the first step of ``batch`` sequences: memory at 1e-6, everything else at 0."""
         hidden = self.controller.hidden_size
         zeros = lambda *shape: like.new_zeros(shape)  # noqa: E731
         return MemoryState(
@@ -141,17 +144,23 @@ class MANN(MetaLearner):
         return logits, MemoryState(h, c, memory, usage, weights, r)
 
     # ----- an episode ---------------------------------------------------------------------------------------
-    def run_support(self, features: Tensor, labels: Tensor) -> tuple[Tensor, MemoryState]:
+    def run_support(self, features: Tensor, labels: Tensor,
+                    states: list[MemoryState] | None = None) -> tuple[Tensor, MemoryState]:
         """Support features [T, S, F] and labels [T, S] -> logits of every support step [T, S, N] and the state
-        after one more step that carries the last label in."""
+        after one more step that carries the last label in. ``states``: a list to which the state after every
+        step (the initial one first) is appended, for looking at the memory over an episode."""
         t, s = labels.shape
         onehot = F.one_hot(labels, self.n_way).to(features.dtype)  # [T, S, N]
         previous = torch.cat([torch.zeros_like(onehot[:, :1]), onehot], dim=1)  # [T, S+1, N], y_{t−1}
         inputs = torch.cat([features, torch.zeros_like(features[:, :1])], dim=1)  # [T, S+1, F]
         state, logits = self.initial_state(t, features), []
+        if states is not None:
+            states.append(state)
         for step in range(s + 1):
             out, state = self.step(inputs[:, step], previous[:, step], state)
             logits.append(out)
+            if states is not None:
+                states.append(state)
         return torch.stack(logits[:s], dim=1), state
 
     def query_logits(self, state: MemoryState, features: Tensor) -> Tensor:

@@ -68,6 +68,8 @@ class FullContext(nn.Module):
 class MatchingNet(MetricLearner):
     """Matching Networks: cosine attention over the support set, with optional Full Context Embeddings.
 
+    Vinyals et al. (2016), eqs. 1–2 (attention); Full Context Embeddings as in §2.1.2 and appendix A.
+
     Args:
         learner: a ``ConvNet`` (f' = g' = its ``embed``; F = ``learner.features``).
         task_type: must be ``"classification"``.

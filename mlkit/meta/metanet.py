@@ -53,6 +53,8 @@ def per_example_gradients(loss: Tensor, weights: Tensor, create_graph: bool) -> 
 class MetaNet(MetaLearner):
     """Meta Networks: fast weights written from loss gradients, read back by attention (classification only).
 
+    Munkhdalai & Yu (2017), as Weng (2018) summarises it; see the module docstring for the steps.
+
     Args:
         learner: a ``ConvNet``: the base learner g (its ``n_classes`` is N); the embedding f is a second ConvNet
             of the same architecture with its own weights.

@@ -19,6 +19,8 @@ from mlkit.meta.maml import MAML
 class MetaSGD(MAML):
     """MAML whose inner step size α is a learned tensor of the shape of each adaptable parameter.
 
+    Li, Zhou, Chen & Li (2017), eq. 3: θ' = θ − α ⊙ ∇L with α meta-learned beside θ.
+
     Args: as ``MAML``; ``alpha`` is the initial value of every learned step size.
     ``adapt(..., alpha=None)`` uses the learned α; a number given there replaces it by that scalar (plain
     MAML steps from the Meta-SGD initialisation), which the step-size explorers use.

@@ -32,6 +32,8 @@ from mlkit.meta.masks import MASK_MODES, UpdateMasks
 class TNet(MAML):
     """MAML on a learner with identity-initialised T matrices that are meta-learned only (never adapted).
 
+    Lee (2018) thesis, Algorithm 1: y = T W x (eq. 3.1), the inner loop adapts W only (eq. 3.2).
+
     Args: as ``MAML``; the learner must be built with ``transform=True`` (``recipes.build`` does it).
     """
 
@@ -41,6 +43,8 @@ class TNet(MAML):
 
 class MTNet(MAML):
     """MT-net: T matrices plus a learned per-unit update mask, one Gumbel-softmax sample per task.
+
+    Lee (2018) thesis, Algorithm 2: W' = W − α M ⊙ ∇_W L (eq. 3.6), M drawn from learned logits (eqs. 3.7–3.9).
 
     Args: as ``MAML``, and
         temperature: Gumbel-softmax temperature c of eq. 3.9 (> 0); only the gradient to ζ depends on it.
@@ -70,8 +74,11 @@ class MTNet(MAML):
               mask_mode: str | None = None) -> Predictor:
         """As ``MAML.adapt``, with the masks of ``mask_mode`` (default: the constructor's); the masks used,
         {name: [T, ...]}, are returned in ``extras["mask"]``."""
-        mode = self.mask_mode if mask_mode is None else mask_mode
-        mask = {n: m.detach() for n, m in self.masks.sample(x_support.shape[0], self.temperature, mode).items()}
+        mode = self.mask_mode if mask_mode is None else check_choice("mask_mode", mask_mode, MASK_MODES)
+
+        def mask(n_tasks: int) -> dict[str, Tensor]:
+            return {n: m.detach() for n, m in self.masks.sample(n_tasks, self.temperature, mode).items()}
+
         return self._adapt(x_support, y_support, steps, alpha, mask)
 
     def update_fraction(self) -> dict[str, float]:
@@ -80,21 +87,30 @@ class MTNet(MAML):
 
 
 class MNet(MTNet):
-    """M-net: the MT-net's per-unit mask on a plain learner (no T matrices)."""
+    """M-net: the MT-net's per-unit mask on a plain learner (no T matrices).
+
+    An ablation of Lee (2018), thesis Table 6.1.
+    """
 
     name = "mnet"
     uses_transform = False
 
 
 class MTNetFull(MTNet):
-    """MT-net-full: T matrices and one mask logit per weight and per bias."""
+    """MT-net-full: T matrices and one mask logit per weight and per bias.
+
+    An ablation of Lee (2018), thesis Table 6.1.
+    """
 
     name = "mtnet-full"
     per_weight = True
 
 
 class MNetFull(MTNet):
-    """M-net-full: one mask logit per weight and per bias, no T matrices."""
+    """M-net-full: one mask logit per weight and per bias, no T matrices.
+
+    An ablation of Lee (2018), thesis Table 6.1.
+    """
 
     name = "mnet-full"
     uses_transform = False

@@ -10,12 +10,15 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from mlkit.meta.adapt_inputs import check_support, checked_queries
 from mlkit.meta.base import Predictor
 from mlkit.meta.finetune import FineTune
 
 
 class NearestNeighbour(FineTune):
     """1-nearest-neighbour in the embedding of a jointly pre-trained classifier (classification only).
+
+    Ravi & Larochelle (2017), §5.1, "baseline-nearest-neighbor".
 
     Args: as ``FineTune`` (``steps``/``lr``/``decay`` are unused by ``adapt``, kept so both baselines share one
     pre-trained checkpoint).
@@ -24,11 +27,12 @@ class NearestNeighbour(FineTune):
     name = "nearest-neighbour"
 
     def adapt(self, x_support: Tensor, y_support: Tensor) -> Predictor:
+        """No training: each query [T, Q, ...] takes the label of its nearest support embedding (Euclidean)."""
         if self.task_type != "classification":
             raise ValueError(f"task_type must be 'classification' for {self.name!r}, got {self.task_type!r}")
+        n_way = check_support(self.learner, self.task_type, x_support, y_support, fixed_way=False)
         with torch.no_grad():
             support = self.learner.embed(x_support)  # [T, S, F]
-        n_way = int(y_support.max()) + 1
 
         def scores(x_query: Tensor) -> Tensor:
             query = self.learner.embed(x_query)  # [T, Q, F]
@@ -36,4 +40,5 @@ class NearestNeighbour(FineTune):
             labels = y_support.gather(1, nearest)  # [T, Q]
             return torch.nn.functional.one_hot(labels, n_way).float()  # [T, Q, N], a vote for one class
 
-        return Predictor(scores, self.task_type, {"support_embedding": support})
+        return Predictor(checked_queries(scores, self.learner, x_support.shape[0]), self.task_type,
+                         {"support_embedding": support})

@@ -26,6 +26,8 @@ def squared_distances(query: Tensor, centres: Tensor) -> Tensor:
 class ProtoNet(MetricLearner):
     """Prototypical Networks: nearest class mean in a learned embedding (classification only).
 
+    Snell, Swersky & Zemel (2017), eqs. 1–2: prototypes are class means, a softmax over −distances.
+
     Args:
         learner: a ``ConvNet`` (f_φ = its ``embed``).
         task_type: must be ``"classification"``.

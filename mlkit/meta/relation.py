@@ -68,6 +68,8 @@ class RelationModule(nn.Module):
 class RelationNet(MetricLearner):
     """Relation Networks: a learned relation module compares class and query feature maps.
 
+    Sung et al. (2018), eq. 1 (relation scores) and eq. 2 (mean squared error to 1 for the match).
+
     Args:
         learner: a ``ConvNet``; its ``embed`` output, ``features`` = hidden × s × s values, is read back as
             feature maps [hidden, s, s] (s = 1 for stride-2 learners, whose embedding is a spatial mean).

@@ -2,7 +2,8 @@
 
 For every task of the meta-batch, θ takes ``steps`` first-order steps (plain SGD, or Adam with β1 = 0 as in
 the authors' code) on the task's support set, in mini-batches of ``inner_batch`` examples cycling through
-reshuffles of the support set (PROTOCOLS §3). The outer update is
+reshuffles of the support set (PROTOCOLS §3): its own loop over the shared ``gradient_step``, with the step
+directions of ``AdamDirection`` and the mini-batches of ``cycling_batches`` (both below). The outer update is
 
     θ  ←  θ + ε · (mean_T θ'_T − θ),       ε annealed linearly from ``meta_step`` to ``meta_step_final``.
 
@@ -18,13 +19,16 @@ from torch import Tensor
 
 from mlkit.checks import check_choice, check_int, check_positive
 from mlkit.learners import Learner
+from mlkit.meta.adapt_inputs import check_support, checked_queries
 from mlkit.meta.base import MetaLearner, Predictor
-from mlkit.meta.inner import AdamDirection, TaskWeights, cycling_batches, inner_loop
+from mlkit.meta.inner import TaskWeights, detached, gradient_step
 from mlkit.tasks.batch import TaskBatch
 
 
 class Reptile(MetaLearner):
     """Reptile with SGD or Adam(β1 = 0) inner steps and a linearly annealed outer step.
+
+    Nichol, Achiam & Schulman (2018), the batched version of the algorithm: θ ← θ + ε·(mean_T θ'_T − θ).
 
     Args:
         learner: the network; its parameters are θ.
@@ -61,17 +65,24 @@ class Reptile(MetaLearner):
         }
 
     def adapted_weights(self, x_support: Tensor, y_support: Tensor, steps: int, alpha: float) -> TaskWeights:
-        """θ'_T for every task after ``steps`` inner steps (detached: Reptile needs no graph through them)."""
+        """θ'_T for every task after ``steps`` inner steps, {name: [T, *shape]}, detached (Reptile needs no graph
+        through them): step i moves along SGD's or Adam's direction, fitted on mini-batch i of each support set."""
         n_tasks, n_examples = x_support.shape[:2]
-        batches = None
+        names = self.learner.adaptable
+        direction = AdamDirection() if self.inner_optimizer == "adam" else None  # fresh moments for these tasks
+        batches = None  # indices [steps, T, B] into the support sets; None: every step fits all S examples
         if self.inner_batch is not None and self.inner_batch < n_examples:
             batches = cycling_batches(n_tasks, n_examples, self.inner_batch, steps, device=x_support.device)
+        tasks = torch.arange(n_tasks, device=x_support.device).unsqueeze(1)  # [T, 1]: pairs each task with its batch
+        weights = self.learner.task_weights(n_tasks)
         with torch.enable_grad():
-            return inner_loop(
-                self.learner, self.learner.task_weights(n_tasks), x_support, y_support, steps=steps, alpha=alpha,
-                task_type=self.task_type, names=self.learner.adaptable, create_graph=False, detach=True,
-                rule=AdamDirection() if self.inner_optimizer == "adam" else None, batches=batches,
-            )
+            for i in range(steps):
+                x, y = x_support, y_support
+                if batches is not None:  # this step's mini-batch of every task: [T, B, ...]
+                    x, y = x_support[tasks, batches[i]], y_support[tasks, batches[i]]
+                weights = gradient_step(self.learner, detached(weights, names), x, y, alpha=alpha,
+                                        task_type=self.task_type, names=names, create_graph=False, direction=direction)
+        return detached(weights)
 
     def meta_loss(self, batch: TaskBatch) -> Tensor:
         """½·mean over tasks of ||θ − θ'_T||² (θ' held constant): its gradient is θ − mean_T θ'_T."""
@@ -85,8 +96,10 @@ class Reptile(MetaLearner):
         """The same inner steps (optimiser, mini-batches) on each support set; ``steps``/``alpha`` overridable."""
         steps = self.steps if steps is None else check_int("steps", steps, 0)
         alpha = self.alpha if alpha is None else check_positive("alpha", alpha)
+        check_support(self.learner, self.task_type, x_support, y_support)
         weights = self.adapted_weights(x_support, y_support, steps, alpha)
-        return Predictor(lambda x: self.learner(x, weights), self.task_type, {"weights": weights})
+        forward = checked_queries(lambda x: self.learner(x, weights), self.learner, x_support.shape[0])
+        return Predictor(forward, self.task_type, {"weights": weights})
 
     def configure_optimizer(
         self, total_steps: int
@@ -100,3 +113,48 @@ class Reptile(MetaLearner):
         ratio = self.meta_step_final / self.meta_step
         schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda i: (1 - i / total) + (i / total) * ratio)
         return optimizer, schedule
+
+
+class AdamDirection:
+    """Adam's update direction with β1 = 0 (the inner optimiser of Reptile's code), for one set of tasks.
+
+    With β1 = 0 the first moment is the current gradient g, so step t moves along g / (sqrt(v̂_t) + eps) with
+    v_t = β2·v_{t−1} + (1 − β2)·g² and v̂_t = v_t / (1 − β2^t) (Kingma & Ba 2015, Algorithm 1). The moments v carry
+    the task dimension [T, *shape], so every task has its own Adam state; a fresh object starts every task from
+    zero (make one per adaptation). Gradients enter as constants (first-order), as Reptile needs.
+    """
+
+    def __init__(self, beta2: float = 0.999, eps: float = 1e-8) -> None:
+        self.beta2 = beta2
+        self.eps = eps
+        self.t = 0
+        self.v: dict[str, Tensor] = {}
+
+    def __call__(self, grads: TaskWeights) -> TaskWeights:
+        """This step's gradients {name: [T, *shape]} -> the directions to step along, same shapes."""
+        self.t += 1
+        correction = 1 - self.beta2 ** self.t
+        directions = {}
+        for name, g in grads.items():
+            g = g.detach()
+            v = self.v[name] * self.beta2 + (1 - self.beta2) * g * g if name in self.v else (1 - self.beta2) * g * g
+            self.v[name] = v
+            directions[name] = g / ((v / correction).sqrt() + self.eps)
+        return directions
+
+
+def cycling_batches(n_tasks: int, n_examples: int, batch_size: int, steps: int,
+                    generator: torch.Generator | None = None, device: torch.device | str | None = None) -> Tensor:
+    """Indices [steps, T, B] of inner mini-batches drawn without replacement, cycling through reshuffles.
+
+    As in Reptile's code: each task's examples are shuffled and cut into consecutive batches of ``batch_size``;
+    when they run out they are reshuffled and the cut goes on (a batch may straddle two shuffles). Every task
+    gets its own shuffles.
+    """
+    check_int("batch_size", batch_size, 1)
+    check_int("steps", steps, 0)
+    rounds = -(-steps * batch_size // n_examples)  # ceil: shuffles needed
+    shuffles = [torch.rand(n_tasks, n_examples, generator=generator).argsort(1) for _ in range(max(rounds, 1))]
+    order = torch.cat(shuffles, 1)  # [T, rounds·S]
+    order = order[:, : steps * batch_size].reshape(n_tasks, steps, batch_size)  # [T, steps, B]
+    return order.transpose(0, 1).to(device)  # [steps, T, B]

@@ -34,6 +34,8 @@ def same_class(y_query: Tensor, y_support: Tensor) -> Tensor:
 class Siamese(MetricLearner):
     """Siamese network: P(same class) from the L1 distance of twin embeddings, nearest support by that probability.
 
+    Koch, Zemel & Salakhutdinov (2015), §3.1–3.2: p = σ(Σ_k α_k |f(x_i)_k − f(x_j)_k| + b), cross-entropy on pairs.
+
     Args:
         learner: a ``ConvNet`` (the twin f_θ = its ``embed``; F = ``learner.features``).
         task_type: must be ``"classification"``.

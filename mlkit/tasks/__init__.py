@@ -1,24 +1,28 @@
-"""Tasks: regression families, image datasets and the episode sampler, all handing out ``TaskBatch``es."""
+"""Tasks: regression families, image datasets and the episode sampler, all handing out ``TaskBatch``es.
+
+Every sampler (``SineTasks``, ``PolynomialTasks``, ``EpisodeSampler``) is a ``Sampler``: the protocol that the
+training loop, ``evaluate`` and ``recipes.build`` take (``mlkit.tasks.sampler``).
+
+- regression: ``mlkit.tasks.regression``; a meta-batch: ``mlkit.tasks.batch``;
+- image datasets (one split each, ``mlkit.tasks.images``): ``mlkit.tasks.glyphs``, ``mlkit.tasks.omniglot``,
+  ``mlkit.tasks.miniimagenet``, ``mlkit.tasks.digits``, ``mlkit.tasks.features``; images from files:
+  ``mlkit.tasks.image_files``; distortions: ``mlkit.tasks.augment``;
+- N-way K-shot episodes from a dataset: ``mlkit.tasks.episodes``; by name: ``mlkit.tasks.registry``.
+"""
 from mlkit.tasks.batch import TaskBatch
+from mlkit.tasks.digits import Digits
 from mlkit.tasks.episodes import EpisodeSampler
+from mlkit.tasks.features import FeatureDataset
+from mlkit.tasks.glyphs import Glyphs
 from mlkit.tasks.images import ImageDataset
+from mlkit.tasks.miniimagenet import MiniImageNet
+from mlkit.tasks.omniglot import Omniglot
 from mlkit.tasks.registry import TASK_FAMILIES, make_dataset, make_tasks
 from mlkit.tasks.regression import PolynomialTasks, RegressionTasks, SineTasks
+from mlkit.tasks.sampler import Sampler, SeededStream
 
 __all__ = [
-    "TaskBatch", "EpisodeSampler", "ImageDataset", "SineTasks", "PolynomialTasks", "RegressionTasks",
-    "make_tasks", "make_dataset", "TASK_FAMILIES", "Glyphs", "Omniglot", "MiniImageNet", "Digits", "FeatureDataset",
+    "TaskBatch", "Sampler", "SeededStream", "EpisodeSampler", "ImageDataset", "SineTasks", "PolynomialTasks",
+    "RegressionTasks", "make_tasks", "make_dataset", "TASK_FAMILIES", "Glyphs", "Omniglot", "MiniImageNet", "Digits",
+    "FeatureDataset",
 ]
-
-
-def __getattr__(name: str):
-    """Image datasets are imported on first use (Pillow and scikit-learn load only when needed)."""
-    modules = {
-        "Glyphs": "glyphs", "Omniglot": "omniglot", "MiniImageNet": "miniimagenet", "Digits": "digits",
-        "FeatureDataset": "features",
-    }
-    if name in modules:
-        import importlib
-
-        return getattr(importlib.import_module(f"mlkit.tasks.{modules[name]}"), name)
-    raise AttributeError(f"module 'mlkit.tasks' has no attribute {name!r}")

@@ -33,6 +33,7 @@ class TaskBatch:
         return self.x_support.shape[0]
 
     def to(self, device: torch.device | str) -> "TaskBatch":
+        """The same batch on ``device`` (tensors in ``info`` too)."""
         move = lambda t: t.to(device, non_blocking=True)  # noqa: E731
         return TaskBatch(
             move(self.x_support), move(self.y_support), move(self.x_query), move(self.y_query),

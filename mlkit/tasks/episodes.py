@@ -16,13 +16,15 @@ import torch
 from torch import Tensor
 
 from mlkit.checks import check_choice, check_int
+from mlkit.resources import check_batch_memory
 from mlkit.tasks.augment import AffineDistortion, check_distortion
 from mlkit.tasks.batch import TaskBatch
 from mlkit.tasks.images import ImageDataset
+from mlkit.tasks.sampler import SeededStream
 
 
-class EpisodeSampler:
-    """Samples meta-batches of N-way, K-shot, Q-query episodes from one split.
+class EpisodeSampler(SeededStream):
+    """Samples meta-batches of N-way, K-shot, Q-query episodes from one split (a ``Sampler``).
 
     Support examples are ordered by label ([label 0 × K, label 1 × K, ...]), queries likewise.
     ``info["classes"]`` [T, N] holds the dataset class behind each label (for joint pre-training baselines).
@@ -59,9 +61,9 @@ class EpisodeSampler:
                 f"{dataset.name} {dataset.split}), got {k_shot} + {q_query} = {k_shot + q_query}"
             )
         self.meta_batch = check_int("meta_batch", meta_batch, 1)
-        self.seed = check_int("seed", seed, 0)
-        self.generator = torch.Generator().manual_seed(seed)
+        self._start_stream(seed)
         self.input_shape = dataset.image_shape
+        check_batch_memory(self)
 
     @staticmethod
     def _alphabet_groups(dataset: ImageDataset, n_way: int) -> tuple[Tensor, Tensor]:
@@ -94,6 +96,8 @@ class EpisodeSampler:
     def sample(self, n_tasks: int | None = None) -> TaskBatch:
         """A meta-batch of episodes; images are float32 in [0, 1]."""
         t = self.meta_batch if n_tasks is None else check_int("n_tasks", n_tasks, 1)
+        if t > self.meta_batch:
+            check_batch_memory(self, t, "n_tasks")
         n, k, q = self.n_way, self.k_shot, self.q_query
         classes = self._pick_classes(t)  # [T, N], label i <-> classes[:, i]
         examples = self._pick(t, self.dataset.per_class, k + q, n)  # [T, N, K+Q]
@@ -111,9 +115,3 @@ class EpisodeSampler:
             y_query=labels[:, :, k:].reshape(t, n * q),
             info={"classes": classes},
         )
-
-    def state_dict(self) -> dict:
-        return {"generator": self.generator.get_state()}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.generator.set_state(state["generator"])

@@ -20,6 +20,7 @@ import torch
 from PIL import Image
 
 from mlkit.checks import check_choice, check_int
+from mlkit.resources import check_fits
 from mlkit.tasks.images import SPLITS, ImageDataset
 
 _ALLOWED = {
@@ -53,6 +54,7 @@ def _from_csv(path: Path, root: Path, size: int) -> dict[str, np.ndarray]:
     with open(path, newline="") as f:
         for row in csv.DictReader(f):
             files.setdefault(row["label"], []).append(row["filename"])
+    check_image_memory(sum(map(len, files.values())), size)
     out = {}
     for label, names in files.items():
         arrays = []
@@ -66,8 +68,15 @@ def _from_csv(path: Path, root: Path, size: int) -> dict[str, np.ndarray]:
     return out
 
 
+def check_image_memory(n_images: int, size: int) -> None:
+    """Refuse an ``image_size`` whose uint8 images (held twice while they are stacked) cannot fit in memory."""
+    check_fits(f"image_size = {size} for {n_images} images needs", 2 * n_images * 3 * size * size,
+               "use a smaller image_size")
+
+
 def _resize(images: torch.Tensor, size: int, chunk: int = 1024) -> torch.Tensor:
     """Bilinear, anti-aliased resize of uint8 [N, 3, H, W] to [N, 3, size, size], a chunk at a time."""
+    check_image_memory(len(images), size)
     out = torch.empty((len(images), 3, size, size), dtype=torch.uint8)
     for i in range(0, len(images), chunk):
         part = torch.nn.functional.interpolate(

@@ -8,7 +8,7 @@ Pillow, nothing extracted) or from their unpacked folders, ``images_background``
 ``<top>/<Alphabet>/characterNN/<id>_<drawer>.png``, 105x105 one-bit images.
 
 **Images.** Each image goes through ``mlkit.tasks.image_files.ink_pixels`` (the same steps as a user's own image):
-grey, resized to 28x28 (``resample="box"`` averages areas; ``"nearest"`` reproduces the 28x28 files of MAML and
+grey, resized to 28x28 by default (``image_size``; ``resample="box"`` averages areas; ``"nearest"`` reproduces the 28x28 files of MAML and
 Reptile, which Pillow made with NEAREST because it forces that filter on one-bit images), and inverted so the
 strokes are bright (255) on black. Characters are named ``"Alphabet/characterNN"`` (Greek and Latin appear in both
 small subsets: kept once).
@@ -111,9 +111,9 @@ def _index(root: Path) -> dict[str, list[tuple[Path, str]]]:
     return characters
 
 
-def _decode(files: list[tuple[Path, str]], resample: str) -> np.ndarray:
-    """uint8 [len(files), 28, 28], strokes 255."""
-    out = np.empty((len(files), 28, 28), np.uint8)
+def _decode(files: list[tuple[Path, str]], resample: str, size: int = 28) -> np.ndarray:
+    """uint8 [len(files), size, size], strokes 255."""
+    out = np.empty((len(files), size, size), np.uint8)
     archives: dict[Path, zipfile.ZipFile] = {}
     try:
         for i, (path, member) in enumerate(files):
@@ -126,7 +126,7 @@ def _decode(files: list[tuple[Path, str]], resample: str) -> np.ndarray:
                 else:
                     data = path
                 with Image.open(data) as image:
-                    out[i] = ink_pixels(image, 28, resample, where)
+                    out[i] = ink_pixels(image, size, resample, where)
             except (OSError, zipfile.BadZipFile) as error:
                 raise ValueError(f"root holds an unreadable Omniglot image {where}: {error}") from None
     finally:
@@ -136,8 +136,8 @@ def _decode(files: list[tuple[Path, str]], resample: str) -> np.ndarray:
 
 
 @lru_cache(maxsize=4)
-def _read_all(root: Path, resample: str) -> tuple[list[str], torch.Tensor]:
-    """Every character under ``root``: sorted names and uint8 images [characters, per_class, 1, 28, 28]
+def _read_all(root: Path, resample: str, size: int = 28) -> tuple[list[str], torch.Tensor]:
+    """Every character under ``root``: sorted names and uint8 images [characters, per_class, 1, size, size]
     (decoded once per folder and filter, then shared by every split)."""
     characters = _index(root)
     if not characters:
@@ -148,7 +148,7 @@ def _read_all(root: Path, resample: str) -> tuple[list[str], torch.Tensor]:
     if any(len(files) != per_class for files in characters.values()):
         warnings.warn(f"Omniglot: characters have {per_class} or more images; all truncated to {per_class}")
     files = [f for n in names for f in characters[n][:per_class]]
-    images = torch.from_numpy(_decode(files, resample)).reshape(len(names), per_class, 1, 28, 28)
+    images = torch.from_numpy(_decode(files, resample, size)).reshape(len(names), per_class, 1, size, size)
     return names, images
 
 
@@ -180,7 +180,7 @@ def split_alphabets(counts: dict[str, int], seed: int, n_test: int | None = None
 
 
 class Omniglot(ImageDataset):
-    """One split of Omniglot: images [classes, per_class, 1, 28, 28] uint8, strokes 255 on 0.
+    """One split of Omniglot: images [classes, per_class, 1, S, S] uint8 (S = ``image_size``), strokes 255 on 0.
 
     If some characters have fewer images than others (not the case in the official archives), every character is
     truncated to the smallest count over all splits, with a warning, so every class has ``per_class`` images.
@@ -195,18 +195,21 @@ class Omniglot(ImageDataset):
         fractions: character split only: fractions of characters for train / val / test.
         alphabets: keep only these alphabets (names as in the archives, e.g. ``["Latin", "Greek"]``), every
             character of them, whatever ``split`` says; ``split`` then only names the dataset.
+        image_size: side of the resized images (28, as in the few-shot papers; the archives' own is 105).
     """
 
     def __init__(
         self, root: str | Path | None = None, split: str = "train", split_by: str = "alphabet",
         rotations: bool = False, seed: int | None = None, resample: str = "box",
         fractions: tuple[float, float, float] = FRACTIONS, alphabets: list[str] | tuple[str, ...] | None = None,
+        image_size: int = 28,
     ) -> None:
         check_choice("split", split, SPLITS)
         check_choice("split_by", split_by, SPLIT_BY)
         check_choice("resample", resample, tuple(RESAMPLE))
         check_choice("rotations", rotations, (True, False))
         seed = DEFAULT_SEED[split_by] if seed is None else check_int("seed", seed, 0)
+        image_size = check_int("image_size", image_size, 8, 105)
         if len(fractions) != 3 or min(fractions) < 0 or abs(sum(fractions) - 1) > 1e-6:
             raise ValueError(f"fractions must be 3 numbers >= 0 (train, val, test) summing to 1, got {fractions!r}")
         if root is None:
@@ -214,7 +217,7 @@ class Omniglot(ImageDataset):
         root = Path(root).expanduser()
         if not root.is_dir():
             raise ValueError(f"root must be an existing folder holding Omniglot zips or folders, got {str(root)!r}")
-        names, images = _read_all(root.resolve(), resample)
+        names, images = _read_all(root.resolve(), resample, image_size)
         known = sorted({alphabet_of(n) for n in names})
         if alphabets is not None:
             if isinstance(alphabets, str) or not alphabets:
@@ -230,10 +233,10 @@ class Omniglot(ImageDataset):
         else:
             chosen = split_names(names, split, seed, fractions)
         class_names = [names[i] for i in chosen]
-        images = images[chosen]                                                        # [classes, per_class, 1, 28, 28]
+        images = images[chosen]                                                        # [classes, per_class, 1, S, S]
         if rotations and split == "train":
             turned = [torch.rot90(images, k, dims=(-2, -1)) for k in range(4)]        # counter-clockwise
-            images = torch.stack(turned, 1).flatten(0, 1)  # [classes * 4, per_class, 1, 28, 28]
+            images = torch.stack(turned, 1).flatten(0, 1)  # [classes * 4, per_class, 1, S, S]
             class_names = [n + suffix for n in class_names for suffix in ("", "@rot90", "@rot180", "@rot270")]
         super().__init__(images.contiguous(), class_names, split, "omniglot")
         self.root = root

@@ -16,11 +16,16 @@ import torch
 from torch import Tensor
 
 from mlkit.checks import check_choice, check_int
+from mlkit.resources import check_batch_memory
 from mlkit.tasks.batch import TaskBatch
+from mlkit.tasks.sampler import SeededStream
 
 
-class RegressionTasks:
-    """Base: draws per-task parameters, then i.i.d. inputs, and splits each task into support and query."""
+class RegressionTasks(SeededStream):
+    """Base: draws per-task parameters, then i.i.d. inputs, and splits each task into support and query.
+
+    A ``Sampler`` (mlkit/tasks/sampler.py): ``sample``, ``reseeded``, ``state_dict``, ``load_state_dict``.
+    """
 
     task_type = "regression"
     input_shape = (1,)
@@ -30,8 +35,8 @@ class RegressionTasks:
         self.k_shot = check_int("k_shot", k_shot, 1)
         self.q_query = check_int("q_query", q_query, 1)
         self.meta_batch = check_int("meta_batch", meta_batch, 1)
-        self.seed = check_int("seed", seed, 0)
-        self.generator = torch.Generator().manual_seed(seed)
+        self._start_stream(seed)
+        check_batch_memory(self)
 
     def _uniform(self, shape: tuple[int, ...], low: float, high: float) -> Tensor:
         return low + (high - low) * torch.rand(shape, generator=self.generator)
@@ -47,17 +52,13 @@ class RegressionTasks:
     def sample(self, n_tasks: int | None = None) -> TaskBatch:
         """A meta-batch of ``n_tasks`` tasks (default ``meta_batch``)."""
         n = self.meta_batch if n_tasks is None else check_int("n_tasks", n_tasks, 1)
+        if n > self.meta_batch:
+            check_batch_memory(self, n, "n_tasks")
         info = self.draw(n)
         x = self._uniform((n, self.k_shot + self.q_query, 1), *self.x_range)  # [T, K+Q, 1]
         y = self.function(info, x)
         k = self.k_shot
         return TaskBatch(x[:, :k], y[:, :k], x[:, k:], y[:, k:], info)
-
-    def state_dict(self) -> dict:
-        return {"generator": self.generator.get_state()}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.generator.set_state(state["generator"])
 
 
 class SineTasks(RegressionTasks):

@@ -1,4 +1,4 @@
-"""Plots and tables for notebook 05 (seed 004, "Reptile vs FOMAML"): the terms of the first-order expansion of the
+"""Plots and tables for notebook 05 (Weng 2018, "Reptile vs FOMAML", after Nichol, Achiam & Schulman 2018): the terms of the first-order expansion of the
 MAML / first-order MAML / Reptile meta-gradients, their residuals against α on log-log axes, the A and B
 coefficients of each method's expected gradient.
 Each plotting function returns a closed figure (``mlkit.viz.tasks.finish``): end a notebook cell with it to show it."""
@@ -61,7 +61,7 @@ def plot_residuals(alphas: Sequence[float], found: Mapping[str, np.ndarray], alp
 
 
 def plot_coefficients(found: Expectations):
-    """Bars: the coefficients of A and of αB in each method's expected gradient, the seed's (hatched) beside the
+    """Bars: the coefficients of A and of αB in each method's expected gradient, the predicted ones (hatched) beside the
     ones read off the exact gradients (with ±2 standard errors), and the size of each contribution ‖a·A‖, ‖α·b·B‖."""
     fig, (ax_a, ax_b, ax_size) = plt.subplots(1, 3, figsize=(11, 3.4))
     x = np.arange(len(METHODS))
@@ -69,7 +69,7 @@ def plot_coefficients(found: Expectations):
         predicted = [found.coefficients[m][index] for m in METHODS]
         pairs = [found.measured[m][term] or (np.nan, np.nan) for m in METHODS]  # None: no such pairs
         measured, errors = [p[0] for p in pairs], [2 * p[1] for p in pairs]
-        ax.bar(x - 0.2, predicted, 0.4, color="white", edgecolor="0.3", hatch="//", label="seed 004")
+        ax.bar(x - 0.2, predicted, 0.4, color="white", edgecolor="0.3", hatch="//", label="predicted")
         ax.bar(x + 0.2, measured, 0.4, yerr=errors, color=[COLORS[m] for m in METHODS], capsize=3, label="measured")
         ax.set_xticks(x, [LABELS[m] for m in METHODS], fontsize=8)
         ax.set_title(f"coefficient of {'A' if term == 'A' else '−αB'}", fontsize=10)

@@ -1,10 +1,10 @@
 """Figure 2 of Rusu et al. (2019), seed 002 §4.2: a joint t-SNE of LEO's latent codes before and after adaptation.
 
 For many validation tasks, LEO's encoder gives one code z_n per class and the latent inner loop moves it to z'_n
-(eq. 6). Both sets are embedded together by one t-SNE (scikit-learn) and shown (a) coloured before/after,
-(b) coloured by class, (c)/(d) with two classes highlighted. The deepmind/leo code ships no plotting code
-(PROTOCOLS.md §5): this is our own. t-SNE distorts distances, so the figure comes with a number measured in the
-original latent space: the k-nearest-neighbour class purity, the fraction of each code's k nearest codes
+(§2.3.2; eq. 6 then decodes z'_n). Both sets are embedded together by one t-SNE (scikit-learn) and shown
+(a) coloured before/after, (b) coloured by class, (c)/(d) with two classes highlighted. The deepmind/leo code ships
+no plotting code (PROTOCOLS.md §5): this is our own. t-SNE distorts distances, so the figure comes with a number
+measured in the original latent space: the k-nearest-neighbour class purity, the fraction of each code's k nearest codes
 (Euclidean, itself excluded) that belong to the same dataset class. The paper's reading of Figure 2 is that
 adapted codes z' are more class-separated than the encoder's codes z: purity(z') > purity(z).
 """
@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from mlkit.checkpoint import load_meta_learner
 from mlkit.checks import check_choice, check_int
 from mlkit.meta.leo import LEO
+from mlkit.tasks.sampler import Sampler
 
 BEFORE, AFTER = "tab:blue", "tab:orange"  # the paper's colours for z and z'
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
@@ -39,11 +40,11 @@ def dimensions(meta: LEO) -> dict[str, int]:
             "meta_parameters": sum(p.numel() for p in meta.parameters() if p.requires_grad)}
 
 
-def collect_codes(meta: LEO, sampler, n_tasks: int = 200, chunk: int = 100) -> dict[str, np.ndarray]:
+def collect_codes(meta: LEO, sampler: Sampler, n_tasks: int = 200, chunk: int = 100) -> dict[str, np.ndarray]:
     """Codes of ``n_tasks`` tasks: ``z`` and ``z_adapted`` [n_tasks·N, n_z], ``classes`` (dataset class ids)
-    and ``tasks`` (task index) [n_tasks·N]. The sampler's generator is reset to its seed first."""
+    and ``tasks`` (task index) [n_tasks·N]. The tasks come from ``sampler.reseeded()``: the same on every call."""
     check_int("n_tasks", n_tasks, 1)
-    sampler.generator.manual_seed(sampler.seed)
+    sampler = sampler.reseeded()
     was_training = meta.training
     meta.eval()
     out: dict[str, list] = {"z": [], "z_adapted": [], "classes": [], "tasks": []}

@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from torch import Tensor
 
-from mlkit.viz.tasks import finish
+from mlkit.viz.tasks import finish, outside_legend
 
 
 def plot_update_fractions(result: Mapping[str, Any]):
@@ -27,7 +27,8 @@ def plot_update_fractions(result: Mapping[str, Any]):
         ax.bar(x, values.mean(0), width, label=f"order {order}", alpha=0.8)
         ax.scatter(np.repeat(x[None], len(mine), 0), values, color="black", s=8, zorder=3)
     ax.set_xticks(np.arange(len(groups)), [f"layer {g}" if g != "all" else "all logits" for g in groups], fontsize=8)
-    ax.set_ylabel("fraction updated, mean sigmoid(ζ)"), ax.set_ylim(0, 1), ax.legend(fontsize=8)
+    ax.set_xlabel("layer"), ax.set_ylabel("fraction updated, mean sigmoid(ζ)"), ax.set_ylim(0, 1)
+    outside_legend(ax)
     ax.set_title("MT-net on polynomials: updated fraction per order (dots: seeds)", fontsize=10)
     return finish(fig)
 
@@ -45,6 +46,8 @@ def plot_polynomial_tasks(orders=(0, 1, 2), n_tasks: int = 5, seed: int = 0):
         curves = tasks.function(tasks.draw(n_tasks), grid)  # [n, 100, 1]
         ax.plot(grid[0, :, 0], curves[..., 0].T, lw=1.2)
         ax.set_title(f"order {order}", fontsize=10), ax.set_xlabel("x")
+    np.atleast_1d(axes)[0].set_ylabel("y")
+    fig.suptitle(f"{n_tasks} random polynomials of each order", fontsize=10)
     return finish(fig)
 
 
@@ -63,8 +66,11 @@ def plot_unit_probabilities(probabilities: Mapping[int, Mapping[str, Tensor]]):
             if i == 0:
                 ax.set_title(f"layer {layer} ({len(p)} unit{'s' * (len(p) > 1)})", fontsize=9)
             if j == 0:
-                ax.set_ylabel(f"order {order}", fontsize=9)
-    fig.suptitle("P(unit updated) = sigmoid(ζ), units sorted", fontsize=10)
+                ax.set_ylabel(f"{order}\nP(updated)" if isinstance(order, str) else f"order {order}\nP(updated)",
+                              fontsize=8)
+            if i == len(orders) - 1:
+                ax.set_xlabel("units, sorted", fontsize=8)
+    fig.suptitle("P(unit updated) = sigmoid(ζ) of every unit (dashed: ½, where ζ = 0 starts)", fontsize=10)
     return finish(fig)
 
 
@@ -75,5 +81,6 @@ def plot_polynomial_fit(x_grid: Tensor, y_true: Tensor, y_adapted: Tensor, x_sup
     ax.plot(x_grid, y_true, color="0.55", lw=3, alpha=0.6, label="true polynomial")
     ax.plot(x_grid, y_adapted, color="tab:red", lw=1.6, label="MT-net after adaptation")
     ax.scatter(x_support, y_support, color="black", s=22, zorder=3, label="support")
-    ax.set_xlabel("x"), ax.set_ylabel("y"), ax.set_title(title, fontsize=10), ax.legend(fontsize=8)
+    ax.set_xlabel("x"), ax.set_ylabel("y"), ax.set_title(title or "adapted curve", fontsize=10)
+    outside_legend(ax)
     return finish(fig)

@@ -8,7 +8,7 @@ from typing import Any, Mapping, Sequence
 import matplotlib.pyplot as plt
 from torch import Tensor
 
-from mlkit.viz.tasks import finish
+from mlkit.viz.tasks import finish, outside_legend
 
 METHOD_COLORS = {"maml": "tab:blue", "metasgd": "tab:orange", "tnet": "tab:green", "mtnet": "tab:red"}
 LABELS = {"maml": "MAML", "metasgd": "Meta-SGD", "tnet": "T-net", "mtnet": "MT-net", "mnet": "M-net",
@@ -27,8 +27,8 @@ def plot_adaptation(x_grid: Tensor, y_true: Tensor, x_support: Tensor, y_support
     for label, y in curves.items():
         ax.plot(x, y.reshape(-1), color=METHOD_COLORS.get(label), lw=1.6, label=LABELS.get(label, label))
     ax.scatter(x_support.reshape(-1), y_support.reshape(-1), color="black", s=22, zorder=3, label="support")
-    ax.set_xlabel("x"), ax.set_ylabel("y"), ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8, loc="upper right")
+    ax.set_xlabel("x"), ax.set_ylabel("y"), ax.set_title(title or "adapted curves against the true sine", fontsize=10)
+    outside_legend(ax)
     return finish(fig)
 
 
@@ -43,7 +43,7 @@ def plot_steps_curves(curves: Mapping[str, Sequence[float]], title: str = "10-sh
         ax.plot(range(len(values)), values, marker="o", ms=3, color=METHOD_COLORS.get(method),
                 label=LABELS.get(method, method))
     ax.set_xlabel("inner gradient steps"), ax.set_ylabel("MSE"), ax.set_yscale("log"), ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8)
+    outside_legend(ax)
     return finish(fig)
 
 
@@ -64,7 +64,8 @@ def plot_step_size(result: Mapping[str, Any]):
             if r["diverged_at"][method] is not None:
                 ax.scatter([a], [r["scores"][method]["mean"] or ax.get_ylim()[1]], marker="x", s=60, color=color)
     ax.set_xscale("log"), ax.set_yscale("log"), ax.set_xlabel("inner step size α"), ax.set_ylabel("10-shot MSE")
-    ax.legend(fontsize=7, ncol=2)
+    ax.set_title("Table 6.2: each α is its own meta-training run", fontsize=10)
+    outside_legend(ax)
     return finish(fig)
 
 
@@ -77,5 +78,27 @@ def plot_metric_spectrum(result: Mapping[str, Any], method: str = "tnet"):
     ax.set_xscale("log"), ax.set_yscale("log"), ax.set_xlabel("α used for meta-training")
     ax.set_ylabel("mean eigenvalue of TᵀT")
     ax.set_title(f"{LABELS.get(method, method)}: learned metric", fontsize=10)
-    ax.legend(fontsize=8)
+    outside_legend(ax, title="T of layer")
+    return finish(fig)
+
+
+def plot_effective_steps(steps: Mapping[float, Mapping[str, Mapping[str, float]]], title: str = ""):
+    """Effective inner steps of T-nets per layer (thesis eq. 4.3): for each training α (one colour), α·λ over the
+    eigenvalues λ of each layer's TᵀT (dot: mean, bar: min to max), and α itself, MAML's step (dashed).
+
+    ``steps``: {α: {layer: {"min", "mean", "max"}}}, as ``mlkit.live.step_size.effective_steps`` gives them.
+    """
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    for i, (alpha, layers) in enumerate(steps.items()):
+        names = list(layers)
+        x = [j + 0.15 * (i - (len(steps) - 1) / 2) for j in range(len(names))]
+        mean = [layers[n]["mean"] for n in names]
+        low = [layers[n]["mean"] - layers[n]["min"] for n in names]
+        high = [layers[n]["max"] - layers[n]["mean"] for n in names]
+        bars = ax.errorbar(x, mean, yerr=[low, high], fmt="o", capsize=3, label=f"T-net trained with α = {alpha:g}")
+        ax.axhline(alpha, color=bars[0].get_color(), ls="--", lw=1, label=f"MAML's step, α = {alpha:g}")
+    ax.set_xticks(range(len(names)), [f"T of layer {n.lstrip('t')}" for n in names])
+    ax.set_yscale("log"), ax.set_xlabel("layer"), ax.set_ylabel("effective step α·λ")
+    ax.set_title(title or "effective steps of the T-nets (eq. 4.3)", fontsize=10)
+    outside_legend(ax)
     return finish(fig)

@@ -6,10 +6,17 @@ image, however the kernel's inline backend is set up, which keeps nbval's compar
 """
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 import matplotlib.pyplot as plt
 import torch
 
 from mlkit.tasks.batch import TaskBatch
+
+
+def outside_legend(ax, **kwargs: Any) -> None:
+    """The legend of ``ax`` to the right of its plot, where it covers no curve."""
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), **kwargs)
 
 
 def finish(fig):
@@ -28,8 +35,10 @@ def plot_sine_tasks(tasks, batch: TaskBatch, n: int = 4):
         ax.plot(grid[t, :, 0], curves[t, :, 0], color="0.6", label="true function")
         ax.scatter(batch.x_support[t, :, 0], batch.y_support[t, :, 0], s=18, label="support")
         ax.scatter(batch.x_query[t, :, 0], batch.y_query[t, :, 0], marker="x", s=18, label="query")
-        ax.set_title(f"task {t}")
-    axes[0].legend(fontsize=7, loc="lower left")
+        ax.set_title(f"task {t}", fontsize=10), ax.set_xlabel("x")
+    axes[0].set_ylabel("y")
+    outside_legend(axes[-1])
+    fig.suptitle("sine tasks: each has its own amplitude, frequency and phase", fontsize=10)
     return finish(fig)
 
 
@@ -42,6 +51,7 @@ def plot_class_grid(dataset, n_classes: int = 8, n_examples: int = 6):
             ax.imshow(dataset.images[c, i, 0], cmap="gray_r", vmin=0, vmax=255)
             ax.set_xticks([]), ax.set_yticks([])
         axes[c, 0].set_ylabel(dataset.class_names[c], rotation=0, ha="right", va="center", fontsize=7)
+    fig.suptitle(f"{n_classes} classes (rows), {n_examples} drawings of each (columns)", fontsize=10)
     return finish(fig)
 
 
@@ -60,14 +70,32 @@ def plot_episode(batch: TaskBatch, task: int = 0):
             else:
                 ax.axis("off")
         axes[row, 0].set_ylabel(name)
+    fig.suptitle(f"one episode: {len(xs)} support and {len(xq)} query images", fontsize=10)
     return finish(fig)
 
 
-def plot_history(history, metric_name: str = "validation MSE"):
-    """Training loss and validation metric against the step, side by side."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 2.6))
-    left.plot(history.steps, history.train_loss)
-    left.set_xlabel("meta-iteration"), left.set_ylabel("meta-loss")
-    right.plot(history.val_steps, history.val_metric, marker="o")
+def plot_history(history: Any, metric_name: str = "validation MSE", title: str = "",
+                 log: bool = False):
+    """Training loss (left) and validation metric (right) against the meta-iteration.
+
+    ``history``: one ``mlkit.train.History``, or ``{label: History}`` for several runs, one colour and legend entry
+    each. ``log=True`` draws both on a log scale (runs whose losses differ by orders of magnitude).
+    """
+    runs = dict(history) if isinstance(history, Mapping) else {"": history}
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 2.9))
+    for label, run in runs.items():
+        (line,) = left.plot(run.steps, run.train_loss, lw=1.2, label=label or None)
+        right.plot(run.val_steps, run.val_metric, marker="o", ms=3, color=line.get_color(), label=label or None)
+        if run.diverged:
+            left.axvline(run.diverged_at, color=line.get_color(), ls=":", lw=1)
+    left.set_xlabel("meta-iteration"), left.set_ylabel("meta-loss (training batches)")
     right.set_xlabel("meta-iteration"), right.set_ylabel(metric_name)
+    left.set_title("training", fontsize=10), right.set_title("validation", fontsize=10)
+    for ax in (left, right):
+        if log:
+            ax.set_yscale("log")
+    if len(runs) > 1:  # beside the plot, where it covers no curve
+        outside_legend(right)
+    if title:
+        fig.suptitle(title, fontsize=10)
     return finish(fig)

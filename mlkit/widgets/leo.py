@@ -1,10 +1,10 @@
 """The latent-steps / α explorer of notebook 06: watch LEO's codes move as the latent inner loop runs.
 
-Seed 002 eq. 6: z ← z − α ⊙ ∇_z L_support. The sliders set the number of latent steps and a factor on the
-learned per-dimension step sizes α; the plot shows the path of every class code of a few validation tasks from
-the encoder's z (circle) to z' (triangle), over the cloud of 200 tasks' codes. t-SNE cannot place new points
-without being refitted, so the plane here is a PCA projection fitted once on z and z' of those 200 tasks: each
-slider move is one adaptation of a batch of tasks and one projection, well under a second.
+Rusu et al. (2019) §2.3.2 (the step before eq. 6): z ← z − α ⊙ ∇_z L_support. The sliders set the number of latent
+steps and a factor on the learned per-dimension step sizes α; the plot shows the path of every class code of a few
+validation tasks from the encoder's z (circle) to z' (triangle), over the cloud of 200 tasks' codes. t-SNE cannot
+place new points without being refitted, so the plane here is a PCA projection fitted once on z and z' of those 200
+tasks: each slider move is one adaptation of a batch of tasks and one projection, well under a second.
 """
 from __future__ import annotations
 

@@ -1,12 +1,14 @@
-"""The α and shots explorer of notebook 01: adapt a shipped sine model to K points of one fixed task.
+"""The α and shots explorer of notebook 01: adapt a sine model to K points of one fixed task.
 
 Move the test-time step size α and the number of support points K and see the adapted curve against the true
-sine (Lee 2018, §6.1; the update is eq. 2.1, or eq. 3.6 with the MT-net's mask). The models are the 10-shot
-checkpoints made by ``python -m mlkit reproduce sine-table`` (``mlkit/checkpoints/sine-<method>.pt``), loaded
-once, so each redraw is one small adaptation and one plot.
+sine (Lee 2018, §6.1; the update is eq. 2.1, or eq. 3.6 with the MT-net's mask). ``adapt_model`` adapts any sine
+model (one trained live too: notebook 02's explorer, ``mlkit.widgets.step_size``); the explorer's models are the
+10-shot checkpoints made by ``python -m mlkit reproduce sine-table`` (``mlkit/checkpoints/sine-<method>.pt``),
+loaded once, so each redraw is one small adaptation and one plot.
 """
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,8 @@ import torch
 from IPython.display import display
 
 from mlkit.checkpoint import load_meta_learner
-from mlkit.checks import check_choice, check_int, check_positive
+from mlkit.checks import check_choice, check_int, check_positive, check_range
+from mlkit.live import approx
 from mlkit.meta.base import MetaLearner
 from mlkit.tasks.batch import TaskBatch
 from mlkit.tasks.regression import SineTasks
@@ -26,6 +29,7 @@ CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
 SINE_METHODS = ("maml", "metasgd", "tnet", "mtnet")
 MAX_SHOTS = 20
 GRID_POINTS = 100
+ALPHA_LOG_RANGE = (-5.0, 2.0)  # the α sliders span 1e-5 to 100
 
 
 @lru_cache(maxsize=None)
@@ -44,9 +48,10 @@ def demo_task(task_seed: int = 0) -> TaskBatch:
     return TaskBatch(pool.x_support, pool.y_support, grid, tasks.function(pool.info, grid), pool.info)
 
 
-def adapt_to_task(method: str, alpha: float | None = 0.01, shots: int = 10, steps: int = 1,
-                  task_seed: int = 0) -> dict[str, Any]:
-    """Adapt ``method``'s model to the first ``shots`` points of the demo task; the curves and the MSE on the grid.
+def adapt_model(meta: MetaLearner, alpha: float | None = 0.01, shots: int = 10, steps: int = 1,
+                task_seed: int = 0) -> dict[str, Any]:
+    """Adapt ``meta`` (any sine model, shipped or trained live) to the first ``shots`` points of the demo task; the
+    curves and the MSE on the grid.
 
     ``alpha=None`` keeps the model's own step size (the learned α of Meta-SGD). The random mask of an MT-net is
     drawn from ``torch.manual_seed(task_seed)``, so the same arguments always give the same curve.
@@ -57,7 +62,6 @@ def adapt_to_task(method: str, alpha: float | None = 0.01, shots: int = 10, step
         alpha = check_positive("alpha", alpha)
     task = demo_task(task_seed)
     x_support, y_support = task.x_support[:, :shots], task.y_support[:, :shots]  # [1, K, 1]
-    meta = load_sine_model(method)
     torch.manual_seed(task_seed)
     predictor = meta.adapt(x_support, y_support, steps=steps, alpha=alpha)
     adapted = predictor.predict(task.x_query)  # [1, 100, 1]
@@ -68,14 +72,32 @@ def adapt_to_task(method: str, alpha: float | None = 0.01, shots: int = 10, step
     }
 
 
+def adapt_to_task(method: str, alpha: float | None = 0.01, shots: int = 10, steps: int = 1,
+                  task_seed: int = 0) -> dict[str, Any]:
+    """``adapt_model`` for the shipped model of ``method`` (``SINE_METHODS``)."""
+    return adapt_model(load_sine_model(method), alpha, shots, steps, task_seed)
+
+
+def mse_text(mse: float, live: bool = False) -> str:
+    """``"MSE = 0.123"`` (three significant digits from 10 on: ``"MSE = 5.6e+04"``, digits float noise cannot
+    flip), ``"MSE ≈0.123"`` for a model trained live (``live=True``: its last digits depend on the CPU), or, when
+    the adaptation blew up to NaN or inf, a plain "diverged" with the reason."""
+    if not math.isfinite(mse):
+        return "MSE: diverged (the steps overshoot and the weights blow up to infinity: try a smaller α or fewer steps)"
+    if live:
+        return f"MSE {approx(mse, 3 if mse < 10 else 0)}"
+    return f"MSE = {mse:.3f}" if mse < 10 else f"MSE = {mse:.3g}"
+
+
 def show_adaptation(method: str = "maml", alpha: float = 0.01, shots: int = 10, steps: int = 1,
                     task_seed: int = 0) -> None:
-    """Plot the adapted curve against the true sine and print ``MSE = ...`` (over the 100 grid points)."""
+    """Plot the adapted curve against the true sine and print ``MSE = ...`` (over the 100 grid points), or
+    "diverged" when the adaptation blew up."""
     out = adapt_to_task(method, alpha, shots, steps, task_seed)
     title = f"{LABELS[method]}: K = {shots}, α = {alpha:.3g}, {steps} step{'s' * (steps != 1)}"
     curves = {method: out["y_adapted"]}
     display(plot_adaptation(out["x"], out["y_true"], out["x_support"], out["y_support"], curves, title))
-    print(f"MSE = {out['mse']:.3f}")
+    print(mse_text(out["mse"]))
 
 
 def compare_methods(
@@ -91,20 +113,32 @@ def compare_methods(
     curves = {m: o["y_adapted"] for m, o in outs.items()}
     display(plot_adaptation(first["x"], first["y_true"], first["x_support"], first["y_support"], curves, title))
     for m, o in outs.items():
-        print(f"{LABELS[m]:8s} MSE = {o['mse']:.3f}")
+        print(f"{LABELS[m]:8s} {mse_text(o['mse'])}")
     return {m: o["mse"] for m, o in outs.items()}
 
 
-def sine_explorer(method: str = "maml", task_seed: int = 0):
-    """Sliders for the test-time step size α, the shots K and the inner steps; redraws ``show_adaptation``."""
+def sine_explorer(method: str = "maml", alpha: float = 0.01, shots: int = 10, task_seed: int = 0):
+    """Sliders for the test-time step size α, the shots K and the inner steps, starting at ``alpha`` and ``shots``
+    (a notebook passes its parameters); redraws ``show_adaptation``."""
     import ipywidgets as widgets
 
+    check_choice("method", method, SINE_METHODS)
+    alpha = check_range("alpha", alpha, 10.0 ** ALPHA_LOG_RANGE[0], 10.0 ** ALPHA_LOG_RANGE[1])
     return explore(
         show_adaptation,
         method=widgets.Dropdown(options=[(LABELS[m], m) for m in SINE_METHODS], value=method, description="method"),
-        alpha=widgets.FloatLogSlider(value=0.01, base=10, min=-4, max=1, step=0.25, description="α (test step)",
-                                   style={"description_width": "initial"}),
-        shots=widgets.IntSlider(value=10, min=1, max=MAX_SHOTS, description="shots K"),
+        alpha=alpha_slider(alpha, "α (test step)"),
+        shots=widgets.IntSlider(value=check_int("shots", shots, 1, MAX_SHOTS), min=1, max=MAX_SHOTS,
+                                description="shots K"),
         steps=widgets.IntSlider(value=1, min=0, max=10, description="steps"),
         task_seed=widgets.fixed(task_seed),
     )
+
+
+def alpha_slider(alpha: float, description: str):
+    """A log-scale slider for a step size α over ``ALPHA_LOG_RANGE`` (powers of ten), starting at ``alpha``."""
+    import ipywidgets as widgets
+
+    low, high = ALPHA_LOG_RANGE
+    return widgets.FloatLogSlider(value=alpha, base=10, min=low, max=high, step=0.25, description=description,
+                                  readout_format=".3g", style={"description_width": "initial"})

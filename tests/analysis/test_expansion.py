@@ -22,7 +22,7 @@ from mlkit.analysis import (
 from mlkit.analysis.expansion import implementation_schedule
 from mlkit.learners import MLP, ConvNet, Learner
 from mlkit.meta import FOMAML, MAML, Reptile
-from mlkit.meta.inner import cycling_batches
+from mlkit.meta.reptile import cycling_batches
 from mlkit.tasks import EpisodeSampler, ImageDataset, SineTasks
 from mlkit.tasks.batch import TaskBatch
 from mlkit.widgets.expansion import demo_learner

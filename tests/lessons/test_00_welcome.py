@@ -1,4 +1,4 @@
-"""The code solutions of lesson 00 give the answers the solutions page states."""
+"""The code solutions of lesson 00 give the answers the solutions page states (the numbers it quotes included)."""
 import importlib.util
 from pathlib import Path
 
@@ -26,3 +26,8 @@ def test_too_many_shots_message():
     assert load().too_many_shots() == (
         "k_shot + q_query must be <= 20 (the images per class of glyphs test), got 18 + 5 = 23"
     )
+
+
+def test_best_single_curve_is_about_3_1_and_flat_about_4_25():
+    best, flat = load().best_single_curve_mse(5_000)
+    assert 2.9 < best < 3.3 and abs(flat - 4.25) < 0.15 and best < flat

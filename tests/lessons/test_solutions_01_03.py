@@ -41,3 +41,20 @@ def test_03_gumbel_coin_and_text_formula():
     for ours, text in lesson.exercise_2_text_formula().values():
         assert ours + text == pytest.approx(1.0, abs=1e-6)
     assert set(lesson.exercise_4_mask_modes(n_tasks=50)) == {"sample", "expected", "hard"}
+
+
+def test_02_the_numbers_the_solutions_page_quotes_are_those_of_the_results_file():
+    from mlkit.experiments.report import load_result
+
+    lesson = load("02_step_size_robustness")
+    assert lesson.exercise_3_robustness() == {"maml": {"ours": "283.6", "paper": "242.1"},
+                                              "tnet": {"ours": "7.5", "paper": "7.4"},
+                                              "mtnet": {"ours": "8.1", "paper": "8.5"}}
+    rows = {r["alpha"]: r for r in load_result("step-size")["rows"]}
+    tiny = rows[1e-4]["metric"]["tnet"]
+    assert all(4 <= tiny[t]["mean"] <= 5 and tiny[t]["max"] > 40 for t in ("t0", "t1"))  # "about 4-5, above 40"
+    shrunk = [round(rows[a]["metric"]["tnet"]["t2"]["mean"], 3) for a in (0.1, 1.0, 10.0)]
+    assert shrunk == [0.021, 0.065, 0.008]  # "about 0.02, 0.07 and 0.008"
+    tnet = {a: r["scores"]["tnet"]["mean"] for a, r in rows.items()}
+    assert round(tnet[1.0], 1) == round(tnet[10.0], 1) == 4.3  # "about 4.3 at α = 1 and 10"
+    assert tnet[1e-4] - min(tnet.values()) < 0.15 < tnet[10.0] - min(tnet.values())  # close at 1e-4, not at 10

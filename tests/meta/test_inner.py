@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from mlkit.learners import MLP
-from mlkit.meta.inner import inner_loop, task_losses
+from mlkit.meta.inner import detached, gradient_step, inner_loop
+from mlkit.meta.losses import task_losses
 
 
 def setup():
@@ -80,3 +81,20 @@ def test_negative_steps():
     net, x, y = setup()
     with pytest.raises(ValueError, match="steps must be an integer >= 0, got -1"):
         inner_loop(net, net.task_weights(3), x, y, steps=-1, alpha=0.1, task_type="regression", names=net.adaptable)
+
+
+def test_the_loop_is_repeated_gradient_steps_and_a_direction_hook_replaces_the_gradient():
+    net, x, y = setup()
+    kw = dict(alpha=0.1, task_type="regression", names=net.adaptable)
+    looped = inner_loop(net, net.task_weights(3), x, y, steps=2, create_graph=False, detach=True, **kw)
+    by_hand = net.task_weights(3)
+    for _ in range(2):
+        by_hand = gradient_step(net, detached(by_hand, net.adaptable), x, y, create_graph=False, **kw)
+    assert all(torch.equal(looped[n], by_hand[n]) for n in looped)
+
+    weights = net.task_weights(3)
+    signed = gradient_step(net, weights, x, y, direction=lambda g: {n: v.sign() for n, v in g.items()}, **kw)
+    for t in range(3):
+        grads = per_task_gradient(net, weights, x, y, t)
+        for name in net.adaptable:
+            torch.testing.assert_close(signed[name][t], weights[name][t] - 0.1 * grads[name][0].sign())

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from mlkit.checkpoint import load_meta_learner, save_checkpoint
 from mlkit.learners import MLP
 from mlkit.meta import METHODS
-from mlkit.meta.inner import task_losses
+from mlkit.meta.losses import task_losses
 from mlkit.meta.leo import LEO, STD_FLOOR, gaussian_kl, positive_std
 from mlkit.tasks import EpisodeSampler
 from mlkit.tasks.features import FeatureDataset

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from mlkit.learners import MLP, ConvNet
 from mlkit.meta import METHODS, Reptile
-from mlkit.meta.inner import cycling_batches
+from mlkit.meta.reptile import cycling_batches
 from mlkit.tasks import SineTasks
 from mlkit.tasks.batch import TaskBatch
 

@@ -6,7 +6,8 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from mlkit.viz.sine import plot_adaptation, plot_metric_spectrum, plot_step_size, plot_steps_curves  # noqa: E402
+from mlkit.viz.sine import (plot_adaptation, plot_effective_steps, plot_metric_spectrum, plot_step_size,  # noqa: E402
+                            plot_steps_curves)
 
 
 def test_adaptation_plot_draws_true_curve_adapted_curves_and_support():
@@ -48,3 +49,15 @@ def test_metric_spectrum_plots_mean_eigenvalue_against_alpha():
     fig = plot_metric_spectrum(_step_size_result(), "tnet")
     line = fig.axes[0].get_lines()[0]
     assert list(line.get_xdata()) == [0.01, 10.0] and list(line.get_ydata()) == [1.5, 0.2]
+
+
+def test_effective_steps_plot_one_point_per_layer_and_alpha_with_maml_step_as_a_line():
+    steps = {1e-4: {"t0": {"min": 1e-4, "mean": 2e-4, "max": 1e-3}, "t2": {"min": 3e-4, "mean": 3e-4, "max": 3e-4}},
+             10.0: {"t0": {"min": 9.0, "mean": 10.0, "max": 11.0}, "t2": {"min": 0.9, "mean": 0.9, "max": 0.9}}}
+    ax = plot_effective_steps(steps).axes[0]
+    means = [list(container.lines[0].get_ydata()) for container in ax.containers]  # one errorbar per α
+    assert means == [[2e-4, 3e-4], [10.0, 0.9]]
+    dashed = [line.get_ydata()[0] for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert dashed == [1e-4, 10.0] and ax.get_yscale() == "log" and ax.get_ylabel() and ax.get_title()
+    legend = ax.get_legend()
+    assert legend.get_bbox_to_anchor().x0 > ax.get_position().x1 * ax.figure.bbox.width - 1  # beside the plot

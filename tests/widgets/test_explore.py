@@ -62,3 +62,49 @@ def test_record_restores_the_display_publisher_after_an_error(monkeypatch):
     record(lambda: 1 / 0, {})
     assert shell.display_pub is before
     plt.close("all")
+
+
+def _explorer_notebook(path):
+    """A notebook of six explorer cells (print + plot each), the shape of every widget cell in notebooks/."""
+    import nbformat
+
+    body = ("import matplotlib.pyplot as plt\nimport ipywidgets\nfrom mlkit.widgets import explore\n\n"
+            "def show(a=1):\n    fig, ax = plt.subplots(figsize=(2, 2))\n    ax.plot([0, a])\n    plt.show()\n"
+            "    print(f'value = {a}')\n\n")
+    cells = [nbformat.v4.new_code_cell("%matplotlib inline")]
+    cells += [nbformat.v4.new_code_cell(body + f"explore(show, a=ipywidgets.IntSlider(value={i}, max=20))")
+              for i in range(6)]
+    book = nbformat.v4.new_notebook(cells=cells)
+    book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(book, path)
+    return path
+
+
+def test_plain_papermill_never_hangs_on_explorers(tmp_path, monkeypatch):
+    """The hang this module's design avoids appeared in about 1 of 4 papermill runs of such a notebook with
+    ``interact`` when three ran side by side; nine runs, three at a time, with a deadline each, must all finish."""
+    import os
+    import subprocess
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    source = _explorer_notebook(tmp_path / "explorers.ipynb")
+    env = {k: v for k, v in os.environ.items() if k != HEADLESS_ENV}
+
+    def run(i):
+        try:
+            return subprocess.run([sys.executable, "-m", "papermill", str(source), str(tmp_path / f"out{i}.ipynb"),
+                                   "-k", "python3", "--no-progress-bar"], env=env, capture_output=True,
+                                  timeout=90).returncode
+        except subprocess.TimeoutExpired:
+            return "hung"
+
+    with ThreadPoolExecutor(3) as pool:
+        codes = list(pool.map(run, range(9)))
+    assert codes == [0] * 9, codes
+    import nbformat
+
+    state = nbformat.read(tmp_path / "out0.ipynb", as_version=4).metadata["widgets"]
+    outputs = [m["state"]["outputs"] for m in state["application/vnd.jupyter.widget-state+json"]["state"].values()
+               if m["model_name"] == "OutputModel"]
+    assert len(outputs) == 6 and all([o["output_type"] for o in out] == ["display_data", "stream"] for out in outputs)

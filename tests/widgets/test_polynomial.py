@@ -9,6 +9,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from mlkit.evaluate import evaluate  # noqa: E402
+from mlkit.tasks.batch import TaskBatch  # noqa: E402
 from mlkit.widgets import polynomial  # noqa: E402
 
 
@@ -20,16 +21,18 @@ class OneTask:
         return self.batch
 
 
-@pytest.mark.parametrize("order, steps", [(0, 1), (2, 4)])
-def test_printed_mse_and_units_match_the_adaptation(order, steps, capsys):
-    polynomial.show_polynomial(order, steps, task_seed=3)
+@pytest.mark.parametrize("order, alpha, shots, steps", [(0, 0.01, 10, 1), (2, 0.02, 7, 4)])
+def test_printed_mse_and_units_match_the_adaptation(order, alpha, shots, steps, capsys):
+    polynomial.show_polynomial(order, alpha, shots, steps, task_seed=3)
     out = capsys.readouterr().out
     printed = float(re.search(r"MSE = (\d+\.\d{3})", out).group(1))
-    meta, task = polynomial.load_polynomial_model(order), polynomial.polynomial_task(order, 3)
+    meta, pool = polynomial.load_polynomial_model(order), polynomial.polynomial_task(order, 3)
+    task = TaskBatch(pool.x_support[:, :shots], pool.y_support[:, :shots], pool.x_query, pool.y_query)
     torch.manual_seed(3)
-    assert printed == pytest.approx(evaluate(meta, OneTask(task), n_tasks=1, steps=steps).mean, abs=5e-4)
+    score = evaluate(meta, OneTask(task), n_tasks=1, steps=steps, alpha=alpha)
+    assert printed == pytest.approx(score.mean, abs=5e-4)
     torch.manual_seed(3)
-    mask = meta.adapt(task.x_support, task.y_support, steps=steps).extras["mask"]
+    mask = meta.adapt(task.x_support, task.y_support, steps=steps, alpha=alpha).extras["mask"]
     units = re.search(r"w1 (\d+)/40", out).group(1)
     assert int(units) == int(mask["w1"].sum())
 
@@ -39,6 +42,16 @@ def test_order_out_of_range_is_refused():
         polynomial.load_polynomial_model(3)
 
 
-def test_explorer_offers_order_and_steps():
-    controls = polynomial.polynomial_explorer().children
-    assert [c.description for c in controls if hasattr(c, "description")][:2] == ["order", "steps"]
+def test_explorer_offers_order_alpha_shots_and_steps_starting_from_the_given_values():
+    controls = polynomial.polynomial_explorer(order=2, alpha=0.05, shots=7, steps=3).children
+    sliders = {c.description: c.value for c in controls if hasattr(c, "description")}
+    assert list(sliders) == ["order", "α (test step)", "shots K", "steps"]
+    assert sliders["order"] == 2 and sliders["α (test step)"] == pytest.approx(0.05) and sliders["shots K"] == 7
+    assert sliders["steps"] == 3
+
+
+def test_bad_alpha_and_shots_are_named():
+    with pytest.raises(ValueError, match="alpha must be a finite number > 0, got 0"):
+        polynomial.adapt_polynomial(1, alpha=0)
+    with pytest.raises(ValueError, match="shots must be an integer >= 1 and <= 20, got 21"):
+        polynomial.adapt_polynomial(1, shots=21)

@@ -1,0 +1,129 @@
+"""``python -m mlkit bench fewshot [--json]``: meta-training episodes per second of every classification method,
+all tasks of a meta-batch at once against the same method one task at a time.
+
+Setting: Omniglot 28×28 (the shipped subsets), 5-way 1-shot episodes with 5 queries per class, meta-batch 4 and 8;
+the 4-block 64-filter ConvNet of Finn et al. (2017) (the LSTM meta-learner: 16 filters with max-pooling, as in
+``reproduce lstm-omniglot``; LEO: 64-d feature vectors). For each method and meta-batch T, from the same initial
+weights and the same T episodes:
+
+- "batched": one ``meta_loss`` over the T episodes (mlkit's way: grouped convolutions, batched matrix products),
+  then ``backward``;
+- "one at a time": T calls of ``meta_loss`` on one episode each, their mean, then ``backward`` (what a Python loop
+  over tasks does, as most meta-learning libraries do).
+
+Both give the same meta-gradient when a method's loss is a mean over independent episodes; the largest difference
+is printed (methods that draw random numbers inside ``meta_loss``, e.g. MANN's support order, differ by design).
+Each implementation runs for ``seconds`` per round, rounds interleave the two, and the best round counts (the
+machine is shared: the least disturbed round is the most faithful). Ratios are batched / one at a time.
+"""
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from mlkit.learners import MLP, ConvNet
+from mlkit.meta import METHODS, MetaLearner
+from mlkit.tasks.batch import TaskBatch
+from mlkit.tasks.episodes import EpisodeSampler
+from mlkit.tasks.features import FeatureDataset
+
+N_WAY, K_SHOT, QUERIES = 5, 1, 5
+META_BATCHES = (4, 8)
+GRADIENT_BASED = ("maml", "fomaml", "metasgd", "tnet", "mtnet", "mnet", "mtnet-full", "mnet-full", "reptile",
+                  "lstm-meta")
+TARGET = 2.0  # batched / one at a time, gradient-based methods at meta-batch >= 4
+
+
+def build(method: str) -> MetaLearner:
+    """``method`` for 5-way 28×28 episodes (LEO: 64-d features), seeded."""
+    torch.manual_seed(0)
+    cls = METHODS[method]
+    if method == "leo":
+        return cls(MLP((64, N_WAY)), "classification", k_shot=K_SHOT)
+    if method == "lstm-meta":
+        return cls(ConvNet(1, N_WAY, hidden=16, image_size=28, downsample="maxpool"), "classification")
+    classes = 680 if getattr(cls, "joint_classifier", False) else N_WAY  # fine-tune's head covers training classes
+    transform = bool(getattr(cls, "uses_transform", False))
+    return cls(ConvNet(1, classes, hidden=64, image_size=28, transform=transform), "classification")
+
+
+def episodes(method: str, meta_batch: int) -> TaskBatch:
+    from mlkit.tasks.omniglot import Omniglot
+
+    if method == "leo":
+        vectors = F.normalize(torch.randn(40, 20, 64, generator=torch.Generator().manual_seed(0)), dim=-1)
+        data = FeatureDataset(vectors, [f"c{i}" for i in range(40)], "train", "random-features")
+    else:
+        data = Omniglot(split="train", rotations=True)
+    return EpisodeSampler(data, N_WAY, K_SHOT, QUERIES, meta_batch, seed=0).sample()
+
+
+def batched(meta: MetaLearner, batch: TaskBatch) -> None:
+    meta.zero_grad(set_to_none=True)
+    torch.manual_seed(1)
+    meta.meta_loss(batch).backward()
+
+
+def one_at_a_time(meta: MetaLearner, batch: TaskBatch) -> None:
+    meta.zero_grad(set_to_none=True)
+    torch.manual_seed(1)
+    loss = sum(meta.meta_loss(batch[t:t + 1]) for t in range(batch.n_tasks)) / batch.n_tasks
+    loss.backward()
+
+
+def gradients(meta: MetaLearner, step, batch: TaskBatch) -> list[torch.Tensor]:
+    step(meta, batch)
+    return [p.grad.clone() if p.grad is not None else torch.zeros_like(p) for p in meta.parameters()]
+
+
+def rate(meta: MetaLearner, step, batch: TaskBatch, seconds: float) -> float:
+    """Episodes per second of ``step`` over ``seconds`` (at least two calls)."""
+    calls, start = 0, time.perf_counter()
+    while calls < 2 or time.perf_counter() - start < seconds:
+        step(meta, batch)
+        calls += 1
+    return calls * batch.n_tasks / (time.perf_counter() - start)
+
+
+def measure(method: str, meta_batch: int, seconds: float, rounds: int) -> dict[str, Any]:
+    meta, batch = build(method), episodes(method, meta_batch)
+    difference = max(float((a - b).abs().max()) for a, b in
+                     zip(gradients(meta, batched, batch), gradients(meta, one_at_a_time, batch)))
+    best = {"batched": 0.0, "one_at_a_time": 0.0}
+    for _ in range(rounds):
+        for name, step in (("batched", batched), ("one_at_a_time", one_at_a_time)):
+            best[name] = max(best[name], rate(meta, step, batch, seconds))
+    return {"method": method, "meta_batch": meta_batch, "batched_eps": best["batched"],
+            "one_at_a_time_eps": best["one_at_a_time"], "ratio": best["batched"] / best["one_at_a_time"],
+            "max_grad_difference": difference}
+
+
+def run(as_json: bool = False, seconds: float = 1.0, rounds: int = 3,
+        methods: tuple[str, ...] | None = None) -> dict[str, Any]:
+    rows = []
+    for method in methods or sorted(METHODS):
+        for meta_batch in META_BATCHES:
+            rows.append(measure(method, meta_batch, seconds, rounds))
+            if not as_json:
+                r = rows[-1]
+                print(f"{method:18s} T={meta_batch}: batched {r['batched_eps']:7.1f} episodes/s, one at a time "
+                      f"{r['one_at_a_time_eps']:7.1f}, ratio {r['ratio']:4.2f}x, max |Δ grad| "
+                      f"{r['max_grad_difference']:.1e}", flush=True)
+    gradient = [r for r in rows if r["method"] in GRADIENT_BASED]
+    met = all(r["ratio"] >= TARGET for r in gradient)
+    result = {"name": "fewshot", "setting": f"Omniglot 28x28, {N_WAY}-way {K_SHOT}-shot, {QUERIES} queries/class",
+              "threads": torch.get_num_threads(), "rows": rows, "target_gradient_based": TARGET,
+              "target_met": met}
+    if as_json:
+        print(json.dumps(result, indent=1))
+    else:
+        print(f"gradient-based methods at >= {TARGET}x batched over one at a time: {'yes' if met else 'NO'} "
+              f"(lowest {min(r['ratio'] for r in gradient):.2f}x); threads: {torch.get_num_threads()}")
+    return result
+
+
+BENCHMARKS = {"fewshot": run}

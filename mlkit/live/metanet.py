@@ -1,0 +1,98 @@
+"""Notebook 08's look inside Meta Networks (Munkhdalai & Yu 2017): the fast weights written from loss gradients on
+one episode, their sizes, the key/value memory, and what accuracy each kind of fast weight is worth.
+
+The steps of ``MetaNet`` (``mlkit/meta/metanet.py``; Munkhdalai & Yu 2017, §3, as Weng 2018 summarises them):
+1. task-level fast weights θ⁺ of the embedding f, written by the LSTM F_w from the gradients of a verification
+   loss on pairs of support examples;
+2. for each support example i, example-level fast weights ϕ⁺_i of the base learner g's output layer, written by
+   G_v from the gradient of i's classification loss: the value memory M[i]; its key R[i] = f_{θ,θ⁺}(x_i);
+3. a query attends to the keys (softmax of cosine similarity) and mixes the values into its own ϕ⁺.
+``episode_parts`` runs these steps with the model's public parts and returns every intermediate tensor;
+``fast_weight_ablation`` scores queries with and without each kind of fast weight, on the same episodes.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, cast
+
+import torch
+
+from mlkit.checkpoint import load_meta_learner
+from mlkit.checks import check_choice, check_int
+from mlkit.learners import ConvNet
+from mlkit.evaluate import Score, confidence_interval
+from mlkit.meta.mann import embed_support
+from mlkit.meta.memory import cosine_weights
+from mlkit.meta.metanet import MetaNet
+from mlkit.tasks.batch import TaskBatch
+
+CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
+
+
+@lru_cache(maxsize=None)
+def shipped_metanet(n_way: int = 5) -> MetaNet:
+    """The Meta Networks model that ``python -m mlkit reproduce mann`` trained for N-way one-shot (5 or 20)."""
+    model = load_meta_learner(CHECKPOINTS / f"metanet-{check_choice('n_way', n_way, (5, 20))}way.pt")
+    if not isinstance(model, MetaNet):
+        raise ValueError(f"the shipped metanet-{n_way}way.pt holds a {model.name} model, not Meta Networks")
+    return model
+
+
+def episode_parts(meta: MetaNet, batch: TaskBatch, seed: int = 0, task_fast: bool = True,
+                  example_fast: bool = True) -> dict[str, Any]:
+    """Steps 1-3 on ``batch`` (T episodes): θ⁺ [T, F, D], the key memory R [T, K, D], the value memory
+    M [T, K, F, N], the attention [T, Q, K], each query's ϕ⁺ [T, Q, F, N] and its logits [T, Q, N].
+
+    ``task_fast=False`` leaves θ⁺ out of f (slow weights only), ``example_fast=False`` leaves ϕ⁺ out of g.
+    ``seed`` draws the verification pairs, as ``MetaNet.adapt`` does."""
+    generator = torch.Generator().manual_seed(check_int("seed", seed, 0))
+    x, y, xq = batch.x_support, batch.y_support, batch.x_query
+    learner = cast(ConvNet, meta.learner)  # g
+    with torch.enable_grad():  # the fast weights are made of gradients
+        conv, f_stats = embed_support(meta.embedding, x)  # [T, K, F]
+        theta_fast = meta.task_fast_weights(conv, y, generator, create_graph=False).detach()  # [T, F, D]
+        features, g_stats = embed_support(learner, x)  # [T, K, F]
+        values = meta.example_fast_weights(features, y, create_graph=False).detach()  # M [T, K, F, N]
+    with torch.no_grad():
+        used = theta_fast if task_fast else None
+        keys = meta.represent(conv.detach(), used)  # R [T, K, D]
+        r = meta.represent(meta.embedding.embed(xq, running=f_stats), used)  # [T, Q, D]
+        attention = cosine_weights(r, keys)  # [T, Q, K]
+        phi_fast = torch.einsum("tqk,tkfn->tqfn", attention, values)  # ϕ⁺ of each query [T, Q, F, N]
+        if not example_fast:
+            phi_fast = torch.zeros_like(phi_fast)
+        logits = meta.classify(learner.embed(xq, running=g_stats), phi_fast)  # [T, Q, N]
+    return {"theta_fast": theta_fast, "keys": keys, "values": values, "attention": attention,
+            "phi_fast": phi_fast, "logits": logits}
+
+
+def sizes(meta: MetaNet, n_support: int) -> dict[str, int]:
+    """How many numbers each part holds: slow weights of f, g, F_w, G_v; fast weights per task (θ⁺) and per
+    support example (ϕ⁺_i); the key and value memories of an episode of ``n_support`` examples."""
+    count = lambda module: sum(p.numel() for p in module.parameters())  # noqa: E731
+    features, size = meta.representation.shape
+    return {
+        "f (embedding, slow)": count(meta.embedding) + meta.representation.numel() + count(meta.verification),
+        "g (base learner, slow)": count(meta.learner),
+        "F_w (writes theta+)": count(meta.task_writer) + count(meta.task_out),
+        "G_v (writes phi+)": count(meta.example_writer),
+        "theta+ per task": features * size,
+        "phi+ per support example": features * meta.n_way,
+        "key memory R": n_support * size,
+        "value memory M": n_support * features * meta.n_way,
+    }
+
+
+def fast_weight_ablation(meta: MetaNet, sampler, n_episodes: int = 200, seed: int = 0) -> dict[str, Score]:
+    """Query accuracy of ``n_episodes`` episodes from ``sampler`` (reseeded: the same episodes each call) with
+    both kinds of fast weights, without θ⁺ and without ϕ⁺: per-episode accuracy, mean and 95% interval."""
+    n_episodes = check_int("n_episodes", n_episodes, 2)
+    batch = sampler.reseeded().sample(n_episodes)
+    variants = {"full": {}, "without theta+": {"task_fast": False}, "without phi+": {"example_fast": False}}
+    scores = {}
+    for name, options in variants.items():
+        logits = episode_parts(meta, batch, seed, **options)["logits"]
+        per_episode = (logits.argmax(-1) == batch.y_query).float().mean(1)  # [T]
+        scores[name] = confidence_interval(per_episode.numpy(), "accuracy")
+    return scores

@@ -1,0 +1,47 @@
+"""``python -m mlkit reproduce omniglot``: the table's pipeline end to end (quick, three rows), and its statistics."""
+import json
+
+import numpy as np
+import pytest
+
+from mlkit.experiments import experiments
+from mlkit.experiments.omniglot import RECIPES, SETTINGS, paired_to_best, run
+
+
+def test_quick_run_scores_every_setting_on_the_same_episodes(tmp_path, capsys):
+    assert experiments()["omniglot"] is run
+    result = run(quick=True, out_dir=str(tmp_path), methods=("protonet", "maml", "pixels"))
+    out = capsys.readouterr().out
+    assert "| Prototypical Networks |" in out and "| MAML |" in out and "| pixel nearest neighbour |" in out
+    stored = json.loads((tmp_path / "omniglot.json").read_text())
+    assert stored["quick"] is True and stored["columns"] == ["5w1s", "5w5s", "20w1s", "20w5s"]
+    for method in ("protonet", "maml", "pixels"):
+        for column in stored["columns"]:
+            score = stored["scores"][method][column]
+            assert len(score["episodes"]) == stored["settings"]["test_episodes"]
+            assert score["mean"] == pytest.approx(np.mean(score["episodes"]))
+    for column in stored["columns"]:  # every episode of a setting is drawn inside one test alphabet
+        assert set(stored["episode_alphabets"][column]) <= {"Latin", "Balinese"}
+    assert (tmp_path / "runs" / "omniglot-quick" / "protonet-20way.best.pt").is_file()  # way-free: one 20-way model
+    assert (tmp_path / "runs" / "omniglot-quick" / "maml-5way.pt").is_file()  # per-way: one model per N
+    again = run(quick=True, out_dir=str(tmp_path), methods=("protonet", "maml", "pixels"))  # scores are cached
+    assert again["scores"] == result["scores"]
+
+
+def test_paired_differences_are_per_episode():
+    scores = {"a": {"mean": 80.0, "episodes": [80.0, 90.0, 70.0, 80.0]},
+              "b": {"mean": 75.0, "episodes": [70.0, 85.0, 70.0, 75.0]}}
+    best, gaps = paired_to_best(scores)
+    assert best == "a" and gaps["a"]["mean"] == 0.0
+    differences = np.array([-10.0, -5.0, 0.0, -5.0])
+    assert gaps["b"]["mean"] == pytest.approx(differences.mean())
+    assert gaps["b"]["ci95"] == pytest.approx(1.96 * differences.std() / 2)
+    assert gaps["b"]["separated"] == (differences.mean() + 1.96 * differences.std() / 2 < 0)
+
+
+def test_every_classification_method_has_a_recipe():
+    from mlkit.meta import METHODS
+
+    variants = {"tnet", "mnet", "mtnet-full", "mnet-full"}  # ablations of MT-nets, tested on sine (Table 6.1)
+    assert {r.method for r in RECIPES} == set(METHODS) - variants
+    assert len(SETTINGS) == 4
