@@ -29,7 +29,8 @@ def select_sgd(
     check_int("n_tasks", n_tasks, 1)
     if not lrs or not decays:
         raise ValueError(f"lrs and decays must each hold at least one value, got {list(lrs)} and {list(decays)}")
-    grid, diverged = [], None
+    grid: list[dict[str, float]] = []
+    diverged: Diverged | None = None
     for lr, decay in product(lrs, decays):
         try:
             score = evaluate(meta, val_sampler.reseeded(), n_tasks=n_tasks, chunk=chunk, lr=lr, decay=decay)
@@ -39,7 +40,7 @@ def select_sgd(
             continue
         grid.append({"lr": lr, "decay": decay, "score": score.mean if score.metric == "accuracy" else -score.mean})
     best = max(grid, key=lambda row: row["score"])
-    if best["score"] == float("-inf"):
+    if diverged is not None and best["score"] == float("-inf"):
         raise diverged
     meta.lr, meta.decay = best["lr"], best["decay"]
     meta.hparams.update(lr=meta.lr, decay=meta.decay)

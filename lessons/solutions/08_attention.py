@@ -12,7 +12,6 @@ import torch
 
 from mlkit.live.memory import characters
 from mlkit.live.metanet import episode_parts, shipped_metanet
-from mlkit.meta.mann import embed_support
 from mlkit.tasks.episodes import EpisodeSampler
 
 
@@ -26,17 +25,11 @@ def attention_study(n_episodes: int = 200, seed: int = 0) -> dict[str, float]:
     hard = torch.nn.functional.one_hot(top, attention.shape[-1]).float()  # [T, Q, K]
     phi = torch.einsum("tqk,tkfn->tqfn", hard, parts["values"])  # each query's phi+ from one support image
     soft_accuracy = (parts["logits"].argmax(-1) == batch.y_query).float().mean().item()
-    hard_logits = hard_attention_logits(meta, batch, phi)
+    with torch.no_grad():
+        hard_logits = meta.classify(meta.learner.embed(batch.x_query, running=parts["g_stats"]), phi)
     hard_accuracy = (hard_logits.argmax(-1) == batch.y_query).float().mean().item()
     return {"own class on top": own, "soft attention accuracy": soft_accuracy,
             "hard attention accuracy": hard_accuracy, "mean top weight": attention.max(-1).values.mean().item()}
-
-
-def hard_attention_logits(meta, batch, phi: torch.Tensor) -> torch.Tensor:
-    """g's logits with the given phi+ (the base learner embedded with the support set's batch-norm statistics)."""
-    with torch.no_grad():
-        _, stats = embed_support(meta.learner, batch.x_support)
-        return meta.classify(meta.learner.embed(batch.x_query, running=stats), phi)
 
 
 def main() -> None:

@@ -7,8 +7,9 @@ The steps of ``MetaNet`` (``mlkit/meta/metanet.py``; Munkhdalai & Yu 2017, §3, 
 2. for each support example i, example-level fast weights ϕ⁺_i of the base learner g's output layer, written by
    G_v from the gradient of i's classification loss: the value memory M[i]; its key R[i] = f_{θ,θ⁺}(x_i);
 3. a query attends to the keys (softmax of cosine similarity) and mixes the values into its own ϕ⁺.
-``episode_parts`` runs these steps with the model's public parts and returns every intermediate tensor;
-``fast_weight_ablation`` scores queries with and without each kind of fast weight, on the same episodes.
+``write_memory`` (steps 1-2) and ``read_memory`` (step 3) run these steps with the model's public parts and
+return every intermediate tensor; ``fast_weight_ablation`` scores queries with and without each kind of fast
+weight, on the same episodes.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import torch
+from torch import Tensor
 
 from mlkit.checkpoint import load_meta_learner
 from mlkit.checks import check_choice, check_int
@@ -39,32 +41,50 @@ def shipped_metanet(n_way: int = 5) -> MetaNet:
     return model
 
 
-def episode_parts(meta: MetaNet, batch: TaskBatch, seed: int = 0, task_fast: bool = True,
-                  example_fast: bool = True) -> dict[str, Any]:
-    """Steps 1-3 on ``batch`` (T episodes): θ⁺ [T, F, D], the key memory R [T, K, D], the value memory
-    M [T, K, F, N], the attention [T, Q, K], each query's ϕ⁺ [T, Q, F, N] and its logits [T, Q, N].
-
-    ``task_fast=False`` leaves θ⁺ out of f (slow weights only), ``example_fast=False`` leaves ϕ⁺ out of g.
-    ``seed`` draws the verification pairs, as ``MetaNet.adapt`` does."""
+def write_memory(meta: MetaNet, batch: TaskBatch, seed: int = 0) -> dict[str, Any]:
+    """Steps 1-2 on ``batch`` (T episodes): θ⁺ [T, F, D], the value memory M [T, K, F, N], the support's conv
+    features [T, K, F] (for the keys) and the batch-norm statistics of f and g. ``seed`` draws the verification
+    pairs, as ``MetaNet.adapt`` does."""
     generator = torch.Generator().manual_seed(check_int("seed", seed, 0))
-    x, y, xq = batch.x_support, batch.y_support, batch.x_query
-    learner = cast(ConvNet, meta.learner)  # g
+    x, y = batch.x_support, batch.y_support
     with torch.enable_grad():  # the fast weights are made of gradients
         conv, f_stats = embed_support(meta.embedding, x)  # [T, K, F]
         theta_fast = meta.task_fast_weights(conv, y, generator, create_graph=False).detach()  # [T, F, D]
-        features, g_stats = embed_support(learner, x)  # [T, K, F]
+        features, g_stats = embed_support(cast(ConvNet, meta.learner), x)  # [T, K, F]
         values = meta.example_fast_weights(features, y, create_graph=False).detach()  # M [T, K, F, N]
+    return {"theta_fast": theta_fast, "values": values, "conv": conv.detach(), "f_stats": f_stats,
+            "g_stats": g_stats}
+
+
+def read_memory(meta: MetaNet, memory: dict[str, Any], x_query: Tensor, task_fast: bool = True,
+                example_fast: bool = True) -> dict[str, Tensor]:
+    """Step 3 for queries x_query [T, Q, ...]: the key memory R [T, K, D], the attention [T, Q, K], each query's
+    ϕ⁺ [T, Q, F, N] and its logits [T, Q, N]. ``task_fast=False`` leaves θ⁺ out of f (slow weights only),
+    ``example_fast=False`` leaves ϕ⁺ out of g."""
+    learner = cast(ConvNet, meta.learner)  # g
+    used = memory["theta_fast"] if task_fast else None
     with torch.no_grad():
-        used = theta_fast if task_fast else None
-        keys = meta.represent(conv.detach(), used)  # R [T, K, D]
-        r = meta.represent(meta.embedding.embed(xq, running=f_stats), used)  # [T, Q, D]
+        keys = meta.represent(memory["conv"], used)  # R [T, K, D]
+        r = meta.represent(meta.embedding.embed(x_query, running=memory["f_stats"]), used)  # [T, Q, D]
         attention = cosine_weights(r, keys)  # [T, Q, K]
-        phi_fast = torch.einsum("tqk,tkfn->tqfn", attention, values)  # ϕ⁺ of each query [T, Q, F, N]
+        phi_fast = torch.einsum("tqk,tkfn->tqfn", attention, memory["values"])  # ϕ⁺ of each query [T, Q, F, N]
         if not example_fast:
             phi_fast = torch.zeros_like(phi_fast)
-        logits = meta.classify(learner.embed(xq, running=g_stats), phi_fast)  # [T, Q, N]
-    return {"theta_fast": theta_fast, "keys": keys, "values": values, "attention": attention,
-            "phi_fast": phi_fast, "logits": logits}
+        logits = meta.classify(learner.embed(x_query, running=memory["g_stats"]), phi_fast)  # [T, Q, N]
+    return {"keys": keys, "attention": attention, "phi_fast": phi_fast, "logits": logits}
+
+
+def episode_parts(meta: MetaNet, batch: TaskBatch, seed: int = 0) -> dict[str, Any]:
+    """Steps 1-3 on ``batch``: every tensor of ``write_memory`` and ``read_memory`` (both kinds of fast weights)."""
+    memory = write_memory(meta, batch, seed)
+    return {**memory, **read_memory(meta, memory, batch.x_query)}
+
+
+def task_branch_active(parts: dict[str, Any]) -> float:
+    """The fraction of the units of f's fast branch, ReLU(e θ⁺), that are not zero on the support images: the
+    branch through which θ⁺ acts at all (layer augmentation adds it to the slow branch)."""
+    pre = torch.einsum("tkf,tfd->tkd", parts["conv"], parts["theta_fast"])  # [T, K, D]
+    return float((pre > 0).float().mean())
 
 
 def sizes(meta: MetaNet, n_support: int) -> dict[str, int]:
@@ -86,13 +106,15 @@ def sizes(meta: MetaNet, n_support: int) -> dict[str, int]:
 
 def fast_weight_ablation(meta: MetaNet, sampler, n_episodes: int = 200, seed: int = 0) -> dict[str, Score]:
     """Query accuracy of ``n_episodes`` episodes from ``sampler`` (reseeded: the same episodes each call) with
-    both kinds of fast weights, without θ⁺ and without ϕ⁺: per-episode accuracy, mean and 95% interval."""
+    both kinds of fast weights, without θ⁺ and without ϕ⁺ (the same memory written once, read three ways):
+    per-episode accuracy, mean and 95% interval."""
     n_episodes = check_int("n_episodes", n_episodes, 2)
     batch = sampler.reseeded().sample(n_episodes)
+    memory = write_memory(meta, batch, seed)
     variants = {"full": {}, "without theta+": {"task_fast": False}, "without phi+": {"example_fast": False}}
     scores = {}
     for name, options in variants.items():
-        logits = episode_parts(meta, batch, seed, **options)["logits"]
+        logits = read_memory(meta, memory, batch.x_query, **options)["logits"]
         per_episode = (logits.argmax(-1) == batch.y_query).float().mean(1)  # [T]
         scores[name] = confidence_interval(per_episode.numpy(), "accuracy")
     return scores

@@ -18,7 +18,7 @@ them share the meta-learner's weights (§3.2), so the coordinates of all tasks o
 as one batch of rows [T·n, ...]: no loop over parameters or tasks. c_0 is a meta-parameter: the learner's own
 parameters (§3.1, "learn the initial value of the cell state").
 
-Details from the reference code (twitter/meta-learning-lstm, markdtw's port; PROTOCOLS.md §4):
+Details from the authors' public code (twitter/meta-learning-lstm, and markdtw's PyTorch port):
 - the i_{t−1}, f_{t−1} fed back are the pre-sigmoid values, starting from 0;
 - initialisation U(−0.01, 0.01), forget bias U(4, 6) (markdtw; the Lua code uses U(4, 5)), input bias U(−5, −4)
   (§3.3.2): the meta-learner starts as gradient descent with f ≈ 0.99 and a step i ≈ 0.01;

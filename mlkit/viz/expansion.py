@@ -83,3 +83,17 @@ def plot_coefficients(found: Expectations):
     ax_size.set_title(f"size of each contribution (α = {found.alpha:g})", fontsize=10)
     ax_size.legend(fontsize=8)
     return finish(fig)
+
+
+def plot_validation_curves(histories: Mapping[str, object], ylabel: str = "validation MSE after one SGD step",
+                           title: str = ""):
+    """The validation metric of several live runs (``{method: History}``) against the meta-iteration, one colour per
+    method. The training losses are not drawn: Reptile's meta-loss ½‖θ − θ'‖² is not on the scale of the others'."""
+    fig, ax = plt.subplots(figsize=(6.2, 3.4))
+    for method, history in histories.items():
+        ax.plot(history.val_steps, history.val_metric, marker="o", ms=3, color=COLORS.get(method),
+                label=LABELS.get(method, method))
+    ax.set_xlabel("meta-iteration"), ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="lower left")
+    return finish(fig)

@@ -9,6 +9,7 @@ import torch
 from torch import Tensor
 
 from mlkit.meta.lstm_meta import preprocess
+from mlkit.viz.tasks import finish
 
 GATE_COLORS = {"forget": "tab:blue", "input": "tab:red"}
 
@@ -84,3 +85,20 @@ def plot_episode_gates(gates: Mapping[str, Mapping[str, Tensor]], episode: int, 
     fig.suptitle(title or f"episode {episode}: gates (solid: one coordinate, dashed: layer mean)", fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def plot_mean_gates(runs: Mapping[str, Mapping[str, Tensor]], title: str = ""):
+    """The input gate (left, log scale) and the forget gate (right) averaged over all coordinates, per update, for
+    several models: ``runs`` is ``{label: {"input": [T], "forget": [T]}}`` (``mlkit.live.lstm.mean_gates``)."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 2.9))
+    for label, gates in runs.items():
+        steps = torch.arange(1, len(gates["input"]) + 1)
+        (line,) = left.plot(steps, gates["input"], marker="o", ms=3, label=label)
+        right.plot(steps, gates["forget"], marker="o", ms=3, color=line.get_color(), label=label)
+    left.set_yscale("log")
+    left.set_ylabel("mean input gate (step size)"), right.set_ylabel("mean forget gate")
+    for ax in (left, right):
+        ax.set_xlabel("update t"), ax.legend(fontsize=8)
+    right.ticklabel_format(axis="y", useOffset=False)
+    fig.suptitle(title or "gates averaged over all coordinates", fontsize=10)
+    return finish(fig)

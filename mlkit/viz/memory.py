@@ -32,7 +32,7 @@ def plot_instance_accuracy(curves: dict[str, dict[int, Score]], chance: float, t
                            paper: dict[str, dict[int, float]] | None = None):
     """Accuracy (%) at the i-th image of a class, one line with 95% intervals per entry of ``curves``; the
     paper's values (``paper``, in %) as dashed lines; chance (1/N) as a dotted line."""
-    fig, ax = plt.subplots(figsize=(6, 3.4))
+    fig, ax = plt.subplots(figsize=(8, 3.4))
     for name, scores in curves.items():
         xs = sorted(scores)
         ax.errorbar(xs, [100 * scores[i].mean for i in xs], yerr=[100 * scores[i].ci95 for i in xs], marker="o",
@@ -41,11 +41,12 @@ def plot_instance_accuracy(curves: dict[str, dict[int, Score]], chance: float, t
         xs = sorted(values)
         ax.plot(xs, [values[i] for i in xs], linestyle="--", marker="x", label=name)
     ax.axhline(100 * chance, color="0.5", linestyle=":", label=f"chance (1/{round(1 / chance)})")
+    ax.set_xticks(sorted({i for scores in curves.values() for i in scores} | {i for v in (paper or {}).values() for i in v}))
     ax.set_xlabel("instance (the i-th image of its class in the sequence)")
     ax.set_ylabel("accuracy (%)")
     ax.set_ylim(0, 100)
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the axes: hides no point
     return finish(fig)
 
 
@@ -64,7 +65,7 @@ def plot_memory_trace(trace: dict[str, Tensor], labels: Tensor, instances: Tenso
     least = trace["least_used"][:, 0].numpy()
     axes[0].scatter(np.arange(steps), least, marker="s", facecolors="none", edgecolors="red", s=22,
                     label="least-used slot before the step")
-    axes[0].legend(fontsize=7, loc="upper left")
+    axes[0].legend(fontsize=7, loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False)  # above the map
     ticks = [f"{int(c)}/{int(i)}" for c, i in zip(labels, instances)] + ["(last\nlabel)"]
     axes[1].set_xticks(np.arange(steps), ticks[:steps], fontsize=6, rotation=90)
     axes[1].set_xlabel("step t (label / instance)")

@@ -80,17 +80,18 @@ def show_episode(shots: int = 1, episode: int = 0, n_episodes: int = 20, seed: i
     numbers = {"accuracy": 100 * float(found["accuracy"][episode]),
                "mean_forget": float(torch.stack([g["forget_mean"][:, episode] for g in gates.values()]).mean()),
                "mean_input": float(torch.stack([g["input_mean"][:, episode] for g in gates.values()]).mean())}
-    print(f"accuracy = {numbers['accuracy']:.1f} %   mean forget gate = {numbers['mean_forget']:.4f}   "
-          f"mean input gate = {numbers['mean_input']:.4f}")
+    print(f"accuracy = {numbers['accuracy']:.1f} %   1 - mean forget gate = {1 - numbers['mean_forget']:.1e}   "
+          f"mean input gate = {numbers['mean_input']:.3f}")
     return numbers
 
 
-def gate_explorer(n_episodes: int = 20, seed: int = 0):
-    """Sliders for the shots (1 or 5) and the episode, redrawing ``show_episode``."""
+def gate_explorer(shots: int = 1, n_episodes: int = 20, seed: int = 0):
+    """Sliders for the shots (1 or 5, starting at ``shots``) and the episode, redrawing ``show_episode``."""
     import ipywidgets as widgets
 
     return explore(
         lambda shots, episode: show_episode(shots, episode, n_episodes, seed) and None,  # plot + line, no dict repr
-        shots=widgets.SelectionSlider(options=list(SHOTS), value=1, description="shots"),
+        shots=widgets.SelectionSlider(options=list(SHOTS), value=check_choice("shots", shots, SHOTS),
+                                      description="shots"),
         episode=widgets.IntSlider(value=0, min=0, max=n_episodes - 1, description="episode"),
     )

@@ -102,9 +102,17 @@ def stored_errors(cells: list[dict]) -> list[str]:
             if out["output_type"] == "error"]
 
 
+# tqdm's notebook bar prints as "desc:  40%|####  | 1200/3000 [00:05<00:07, 250it/s]"; training closes it when done
+PROGRESS_BAR = re.compile(r"\|\s*\d+/\d+ \[")
+
+
 def widget_views(cells: list[dict]) -> int:
-    """How many widgets the run displayed (cell outputs of the widget-view type)."""
-    return sum(WIDGET_VIEW in out.get("data", {}) for cell in cells for out in cell["outputs"])
+    """How many widgets the run displayed and left open (cell outputs of the widget-view type).
+
+    The training loop's progress bars close themselves when training ends (``leave=False``), so the page no
+    longer renders them: they are not counted."""
+    return sum(WIDGET_VIEW in out.get("data", {}) and not PROGRESS_BAR.search("".join(out["data"].get("text/plain", "")))
+               for cell in cells for out in cell["outputs"])
 
 
 def page_errors(page) -> list[str]:

@@ -54,3 +54,15 @@ def test_shipped_mann_shows_the_jump_and_beats_its_control():
         gap = five["gap"][i]
         assert gap["mean"] - gap["ci95"] > 0, (i, gap)
     assert abs(five["gap"]["1"]["mean"]) < 10
+
+
+def test_the_numbers_quoted_in_notebook_08_are_the_shipped_ones():
+    """Section 8's prose quotes these (rounded as printed); a new result file must come with new prose."""
+    result = shipped()
+    five, fifteen = result["mann"]["5"], result["mann"]["15"]
+    assert round(five["instances"]["1"]["mean"], 1) == 11.6 and round(five["instances"]["2"]["mean"], 1) == 61.1
+    assert all(55 <= five["instances"][i]["mean"] <= 65 for i in ("2", "3", "4", "5", "10"))  # "stays near 60 %"
+    gaps = [five["gap"][i]["mean"] for i in ("2", "3", "4", "5", "10")]
+    assert 30 <= min(gaps) and max(gaps) < 39.5  # "30 to 39 points"
+    assert all(abs(g["mean"]) <= g["ci95"] for g in fifteen["gap"].values())  # "equals the control"
+    assert round(result["metanet"]["5"]["mean"], 1) == 90.0 and round(result["metanet"]["20"]["mean"], 1) == 64.8
