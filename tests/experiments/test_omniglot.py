@@ -45,3 +45,31 @@ def test_every_classification_method_has_a_recipe():
     variants = {"tnet", "mnet", "mtnet-full", "mnet-full"}  # ablations of MT-nets, tested on sine (Table 6.1)
     assert {r.method for r in RECIPES} == set(METHODS) - variants
     assert len(SETTINGS) == 4
+
+
+def test_ship_refuses_a_quick_run_and_missing_models(tmp_path):
+    with pytest.raises(ValueError, match="ship=True: a quick run"):
+        run(quick=True, out_dir=str(tmp_path), methods=("protonet",), ship=True)
+    with pytest.raises(ValueError, match="ship=True needs the shipped models' methods"):
+        run(out_dir=str(tmp_path), methods=("protonet",), ship=True)
+
+
+def test_shipped_table_supports_what_notebook_07_says_about_it():
+    """Notebook 07's reading of the shipped table: Prototypical Networks best of the four metric learners in every
+    column with the others' paired intervals below zero; Relation Networks worse at 5 shots than at 1; 20-way 1-shot
+    accuracy on Latin at least twice that on Balinese."""
+    from mlkit.live.metric import TRAINED, load_benchmark, metric_comparison
+
+    result = load_benchmark(None)
+    table = metric_comparison(result, TRAINED)
+    for column in result["columns"]:
+        assert table[column]["protonet"]["best"], column
+        for method in TRAINED[1:]:
+            row = table[column][method]
+            assert row["gap"] + row["gap_ci95"] < 0, (column, method, row)
+    scores = result["scores"]["relation"]
+    for n_way in (5, 20):
+        assert scores[f"{n_way}w5s"]["mean"] < scores[f"{n_way}w1s"]["mean"]
+    for method in TRAINED:
+        by_alphabet = result["by_alphabet"][method]["20w1s"]
+        assert by_alphabet["Latin"] >= 2 * by_alphabet["Balinese"] - 1.0, (method, by_alphabet)
