@@ -1,4 +1,4 @@
-"""LEO: Latent Embedding Optimization (Rusu et al., ICLR 2019; seed 002 §2.3, eqs. 3-8).
+"""LEO: Latent Embedding Optimization (Rusu et al., ICLR 2019; §2.3, eqs. 3-8).
 
 LEO adapts a softmax classifier over pre-computed features x ∈ R^D (mlkit/features.py) without ever taking a
 gradient step in the D·N-dimensional weight space first. For a task with N classes and K support examples each:
@@ -21,13 +21,13 @@ gradient step in the D·N-dimensional weight space first. For a task with N clas
 z and w are sampled only while meta-training; adaptation at evaluation uses the means. Ablations of Table 2:
 ``stochastic=False`` (LEO deterministic: means everywhere, also in training) and ``prior="random"`` (LEO random
 prior: z starts from N(0, I), its mean 0 at evaluation, instead of the encoder). Defaults follow deepmind/leo's
-config.py (PROTOCOLS.md §5); the KL term is the closed form of the reference code's one-sample estimate,
+config.py (the authors' public code); the KL term is the closed form of the reference code's one-sample estimate,
 averaged over latent dimensions. Both inner loops are ``mlkit.meta.inner.inner_loop`` (the latent codes are
 just the "weights" of the first one).
 
 A property of the reference parameterisation worth knowing: σ = max(exp(u) − 1, 1e-10) passes no gradient once
 exp(u) − 1 < 1e-10, so a scale that falls to the floor stays there. With the default β = 1e-3 nothing pushes it
-back, and after meta-training on glyph features most σ sit at the floor (notebook 06 prints the fraction): the
+back, and after meta-training with it most σ sit at the floor: the
 "stochastic" model is then nearly deterministic in z. The KL term pulls σ towards 1 only while it is above the
 floor, harder with a larger β (the reference README's tuned values go up to 1.6).
 """

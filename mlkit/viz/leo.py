@@ -1,9 +1,9 @@
-"""Figure 2 of Rusu et al. (2019), seed 002 §4.2: a joint t-SNE of LEO's latent codes before and after adaptation.
+"""Figure 2 of Rusu et al. (2019), §4.2: a joint t-SNE of LEO's latent codes before and after adaptation.
 
 For many validation tasks, LEO's encoder gives one code z_n per class and the latent inner loop moves it to z'_n
 (§2.3.2; eq. 6 then decodes z'_n). Both sets are embedded together by one t-SNE (scikit-learn) and shown
-(a) coloured before/after, (b) coloured by class, (c)/(d) with two classes highlighted. The deepmind/leo code ships
-no plotting code (PROTOCOLS.md §5): this is our own. t-SNE distorts distances, so the figure comes with a number
+(a) coloured before/after, (b) coloured by class, (c)/(d) with two classes highlighted. The authors' public code
+ships no plotting code: this is our own. t-SNE distorts distances, so the figure comes with a number
 measured in the original latent space: the k-nearest-neighbour class purity, the fraction of each code's k nearest codes
 (Euclidean, itself excluded) that belong to the same dataset class. The paper's reading of Figure 2 is that
 adapted codes z' are more class-separated than the encoder's codes z: purity(z') > purity(z).
@@ -27,10 +27,15 @@ BEFORE, AFTER = "tab:blue", "tab:orange"  # the paper's colours for z and z'
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
 
 
-def load_shipped(k_shot: int = 1) -> LEO:
-    """The shipped 5-way ``k_shot`` LEO model (made by ``python -m mlkit reproduce leo``), in evaluation mode."""
+SHIPPED = {"tuned": "leo", "strong-kl": "leo-strong-kl"}  # the two LEO models ``reproduce leo`` ships
+
+
+def load_shipped(k_shot: int = 1, model: str = "tuned") -> LEO:
+    """A shipped 5-way ``k_shot`` LEO model made by ``python -m mlkit reproduce leo``, in evaluation mode:
+    ``"tuned"`` (the authors' tuned regularisers) or ``"strong-kl"`` (KL weight β = 5, the Figure 2 model)."""
     check_choice("k_shot", k_shot, (1, 5))
-    return load_meta_learner(CHECKPOINTS / f"leo-{k_shot}shot.pt").eval()
+    check_choice("model", model, tuple(SHIPPED))
+    return load_meta_learner(CHECKPOINTS / f"{SHIPPED[model]}-{k_shot}shot.pt").eval()
 
 
 def dimensions(meta: LEO) -> dict[str, int]:
@@ -64,14 +69,19 @@ def collect_codes(meta: LEO, sampler: Sampler, n_tasks: int = 200, chunk: int = 
     return {k: torch.cat(v).numpy() for k, v in out.items()}
 
 
-def knn_purity(codes: np.ndarray, labels: np.ndarray, k: int = 5) -> float:
-    """Mean fraction of each code's ``k`` nearest other codes (Euclidean) that share its label."""
+def neighbour_agreement(codes: np.ndarray, labels: np.ndarray, k: int = 5) -> np.ndarray:
+    """For every code [M, n_z], the fraction of its ``k`` nearest other codes (Euclidean) that share its label: [M]."""
     check_int("k", k, 1, len(codes) - 1)
     x = torch.as_tensor(codes, dtype=torch.float64)
     distances = torch.cdist(x, x)
     distances.fill_diagonal_(float("inf"))
     neighbours = distances.topk(k, largest=False).indices.numpy()  # [M, k]
-    return float((labels[neighbours] == labels[:, None]).mean())
+    return (labels[neighbours] == labels[:, None]).mean(1)
+
+
+def knn_purity(codes: np.ndarray, labels: np.ndarray, k: int = 5) -> float:
+    """Mean fraction of each code's ``k`` nearest other codes (Euclidean) that share its label."""
+    return float(neighbour_agreement(codes, labels, k).mean())
 
 
 def purity_table(codes: dict[str, np.ndarray], ks: Sequence[int] = (1, 5, 10)) -> dict[str, dict[int, float]]:
@@ -123,9 +133,11 @@ def plot_figure2(codes: dict[str, np.ndarray], before: np.ndarray, after: np.nda
         ax.legend(loc="lower right", fontsize=8)
     axes[0].set_title("(a) before (blue) / after (orange)")
     axes[1].set_title("(b) coloured by class")
-    for ax in axes:
+    for ax in axes:  # t-SNE axes have no units: only the neighbourhoods mean something
         ax.set_xticks([])
         ax.set_yticks([])
+        ax.set_xlabel("t-SNE 1")
+    axes[0].set_ylabel("t-SNE 2")
     fig.tight_layout()
     return fig
 

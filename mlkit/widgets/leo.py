@@ -1,13 +1,15 @@
-"""The latent-steps / α explorer of notebook 06: watch LEO's codes move as the latent inner loop runs.
+"""The latent-steps / α / shots explorer of notebook 06: watch LEO's codes move as the latent inner loop runs.
 
 Rusu et al. (2019) §2.3.2 (the step before eq. 6): z ← z − α ⊙ ∇_z L_support. The sliders set the number of latent
-steps and a factor on the learned per-dimension step sizes α; the plot shows the path of every class code of a few
-validation tasks from the encoder's z (circle) to z' (triangle), over the cloud of 200 tasks' codes. t-SNE cannot
-place new points without being refitted, so the plane here is a PCA projection fitted once on z and z' of those 200
-tasks: each slider move is one adaptation of a batch of tasks and one projection, well under a second.
+steps, a factor on the learned per-dimension step sizes α and the shots (the shipped 1-shot or 5-shot model); the
+plot shows the path of every class code of a few held-out test tasks from the encoder's z (circle) to z' (triangle),
+over the cloud of 200 tasks' codes. t-SNE cannot place new points without being refitted, so the plane here is a PCA
+projection fitted once per model on z and z' of those 200 tasks: each slider move is one adaptation of a batch of
+tasks and one projection, well under a second.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -79,3 +81,45 @@ def latent_widget(meta: LEO, batch: TaskBatch, projection: PCA, background: dict
         alpha_scale=FloatSlider(value=1.0, min=0.1, max=20.0, step=0.1, description="α × learned"),
     )
 
+
+
+@lru_cache(maxsize=None)
+def explorer_setting(shots: int = 1, model: str = "strong-kl", seed: int = 0) -> dict[str, Any]:
+    """What the explorer shows for one shipped model, computed once: the model, a batch of 100 test tasks (seed
+    ``seed``), the codes of 200 other test tasks and the PCA plane fitted on them."""
+    from mlkit.live.leo import tasks
+    from mlkit.viz.leo import collect_codes, load_shipped
+
+    meta = load_shipped(shots, model)
+    background = collect_codes(meta, tasks("test", shots), 200)
+    batch = tasks("test", shots, seed=check_int("seed", seed, 0) + 100).sample()
+    return {"meta": meta, "batch": batch, "background": background, "projection": fit_projection(background)}
+
+
+def show_latent(shots: int = 1, latent_steps: int = 5, alpha_scale: float = 1.0, model: str = "strong-kl",
+                seed: int = 0, show: bool = True) -> dict[str, Any]:
+    """``latent_view`` of a shipped model on held-out test tasks: prints ``accuracy = ...`` and draws the paths."""
+    found = explorer_setting(shots, model, seed)
+    return latent_view(found["meta"], found["batch"], found["projection"], latent_steps, alpha_scale,
+                       found["background"], show=show)
+
+
+def latent_explorer(shots: int = 1, alpha_scale: float = 1.0, model: str = "strong-kl", seed: int = 0):
+    """Sliders "shots" (1 or 5: the shipped models), "latent steps" (0-15) and "α × learned" (0.1-20) driving
+    ``show_latent``; they start at ``shots``, the model's trained number of steps and ``alpha_scale``."""
+    from ipywidgets import FloatSlider, IntSlider, SelectionSlider, fixed
+
+    from mlkit.widgets import explore
+
+    def redraw(shots: int, latent_steps: int, alpha_scale: float, model: str, seed: int) -> None:
+        show_latent(shots, latent_steps, alpha_scale, model, seed)
+
+    steps = explorer_setting(shots, model, seed)["meta"].latent_steps
+    return explore(
+        redraw,
+        shots=SelectionSlider(options=[1, 5], value=shots, description="shots"),
+        latent_steps=IntSlider(value=steps, min=0, max=15, description="latent steps"),
+        alpha_scale=FloatSlider(value=check_positive("alpha_scale", alpha_scale), min=0.1, max=20.0, step=0.1,
+                                description="α × learned"),
+        model=fixed(model), seed=fixed(seed),
+    )
