@@ -232,6 +232,11 @@ def episode_alphabets(test_data: Omniglot, n_way: int, k_shot: int, n_episodes: 
     return [test_data.alphabets[int(c)] for c in firsts]
 
 
+def is_cached(cache: Path, key: dict) -> bool:
+    """Whether ``cache`` holds a score made with the settings ``key``."""
+    return cache.is_file() and json.loads(cache.read_text()).get("key") == key
+
+
 def cached_score(cache: Path, key: dict, compute) -> dict[str, Any]:
     """``compute()`` unless ``cache`` holds a score made with the same ``key`` (settings)."""
     if cache.is_file():
@@ -256,12 +261,15 @@ def paired_to_best(scores: dict[str, dict[str, Any]]) -> tuple[str, dict[str, di
 
 
 def run(quick: bool = False, as_json: bool = False, out_dir: str = "results", device: str = "cpu",
-        methods: tuple[str, ...] | None = None, ship: bool | None = None) -> dict[str, Any]:
+        methods: tuple[str, ...] | None = None, ship: bool | None = None,
+        assemble_only: bool = False) -> dict[str, Any]:
     """Train (or resume) every method, score all settings on the same episodes, tabulate beside the papers.
 
     ``methods``: restrict to these method names (and "pixels", "hausdorff"); the table then has those rows only and
     names the missing ones. ``ship``: copy the table to ``mlkit/results/omniglot.json`` and the 20-way models of
-    ``SHIPPED`` to ``mlkit/checkpoints/`` (default: a full run of every method; never a quick run)."""
+    ``SHIPPED`` to ``mlkit/checkpoints/`` (default: a full run of every method; never a quick run).
+    ``assemble_only``: train and score nothing; tabulate the scores already cached in the run folder (a setting
+    without one is shown as not run yet), e.g. while other processes are still training methods."""
     start = time.perf_counter()
     ship = (not quick and methods is None) if ship is None else check_bool("ship", ship)
     if ship and quick:
@@ -302,13 +310,19 @@ def run(quick: bool = False, as_json: bool = False, out_dir: str = "results", de
                 log(f"{recipe.label}: scoring {n_way}-way {k_shot}-shot")
                 return score(model, data["test"], n_way, k_shot, cfg, device, **adapt)
 
-            scores[recipe.method][column] = cached_score(runs / "scores" / f"{recipe.method}-{column}.json", key, compute)
+            cache = runs / "scores" / f"{recipe.method}-{column}.json"
+            if assemble_only and not is_cached(cache, key):
+                continue
+            scores[recipe.method][column] = cached_score(cache, key, compute)
     for kind in baselines:
         for n_way, k_shot in SETTINGS:
             column = f"{n_way}w{k_shot}s"
+            if assemble_only and not is_cached(runs / "scores" / f"{kind}-{column}.json", {"cfg": cfg, "setting": column}):
+                continue
             log(f"{METHOD_FREE[kind]}: scoring {column}")
             scores[kind][column] = cached_score(runs / "scores" / f"{kind}-{column}.json", {"cfg": cfg, "setting": column},
                                                 lambda: score(MethodFree(kind), data["test"], n_way, k_shot, cfg, "cpu"))
+    scores = {method: by_column for method, by_column in scores.items() if by_column}  # assemble_only: ran at all
     alphabets = {f"{n}w{k}s": episode_alphabets(data["test"], n, k, cfg["test_episodes"]) for n, k in SETTINGS}
     result = tabulate(scores, alphabets, cfg, quick, out_dir, time.perf_counter() - start)
     result = write_result(NAME, result, markdown(result), out_dir, as_json)
@@ -365,6 +379,7 @@ def tabulate(scores: dict, alphabets: dict[str, list[str]], cfg: dict, quick: bo
         "scores": scores, "best": best, "paired_to_best": gaps, "by_alphabet": per_alphabet,
         "papers": PAPERS, "people_20w1s": PEOPLE,
         "missing": [m for m in [r.method for r in RECIPES] + list(METHOD_FREE) if m not in scores],
+        "incomplete": {m: [c for c in columns if c not in s] for m, s in scores.items() if set(s) != set(columns)},
         "command": f"python -m mlkit reproduce {NAME}{' --quick' if quick else ''}{out_dir_flag(out_dir)}",
         "wall_s": seconds,
     }
@@ -383,6 +398,9 @@ def markdown(result: dict[str, Any]) -> str:
     for method, by_column in result["scores"].items():
         cells = []
         for column in columns:
+            if column not in by_column:  # its training for this setting had not finished
+                cells.append("not run yet")
+                continue
             s, gap = by_column[column], result["paired_to_best"][column][method]
             delta = "best" if method == result["best"][column] else f"{gap['mean']:+.1f} ± {gap['ci95']:.1f}"
             cells.append(f"{s['mean']:.1f} ± {s['ci95']:.1f} ({delta})")
@@ -411,6 +429,9 @@ def markdown(result: dict[str, Any]) -> str:
     if result.get("missing"):
         notes.append("Not in this table yet: " + ", ".join(label(m) for m in result["missing"]) + " (their trainings "
                      "had not finished when it was assembled; the command above trains and adds them).")
+    for method, absent in result.get("incomplete", {}).items():
+        notes.append(f"{label(method)}: {', '.join(absent)} not run yet (its training for them had not finished when "
+                     "the table was assembled; the command above trains and adds them).")
     return f"**{title}**\n\n" + markdown_table(header, rows) + "\n\n" + "\n".join(f"- {n}" for n in notes)
 
 

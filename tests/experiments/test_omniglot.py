@@ -73,3 +73,17 @@ def test_shipped_table_supports_what_notebook_07_says_about_it():
     for method in TRAINED:
         by_alphabet = result["by_alphabet"][method]["20w1s"]
         assert by_alphabet["Latin"] >= 2 * by_alphabet["Balinese"] - 1.0, (method, by_alphabet)
+
+
+def test_assemble_only_tabulates_cached_scores_and_names_the_rest(tmp_path):
+    run(quick=True, out_dir=str(tmp_path), methods=("protonet", "pixels"))
+    cache = tmp_path / "runs" / "omniglot-quick" / "scores"
+    (cache / "pixels-20w5s.json").unlink()  # as if that scoring had not finished
+    result = run(quick=True, out_dir=str(tmp_path), assemble_only=True)
+    assert set(result["scores"]) == {"protonet", "pixels"}
+    assert set(result["scores"]["pixels"]) == {"5w1s", "5w5s", "20w1s"}
+    assert "maml" in result["missing"] and "protonet" not in result["missing"]
+    text = (tmp_path / "omniglot.md").read_text()
+    assert "not run yet" in text and "Not in this table yet: MAML" in text
+    assert result["incomplete"] == {"pixels": ["20w5s"]} and "pixel nearest neighbour: 20w5s not run yet" in text
+    assert not (cache / "pixels-20w5s.json").exists()  # nothing was computed
