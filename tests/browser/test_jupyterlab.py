@@ -227,12 +227,12 @@ class Slider:
                     break
         return f"typing {' then '.join(map(repr, typed))} in the readout", after
 
-    def restore(self, value: str) -> None:
-        """Set the slider back to ``value`` (typed, or by the arrow keys) and wait for the redraw."""
+    def restore(self, value: str, numeric: bool) -> None:
+        """Set the slider back to ``value`` (typed when ``numeric``, else by the arrow keys) and wait for the redraw."""
         before = self.output()
         if self.value() == value:
             return
-        if self.numeric():
+        if numeric:
             self.type_in(value)
         else:  # a SelectionSlider ignores typing: walk back with the arrow keys
             for key in ("ArrowLeft", "ArrowRight"):
@@ -284,9 +284,13 @@ def check_sliders(page, notebook: str) -> tuple[int, list[dict]]:
         assert slider.is_visible(), f"{notebook}: slider {index} is in the page but not visible"
         slider = Slider(page, slider)
         if slider.name.lower().startswith(MOVED_SLIDERS):  # both ways; the plot and the printed metric change
+            # numeric at both ends of the move: a SelectionSlider's option can pass for a number once (options 1
+            # and 5: the option 1 sits at position 0, and 10 ** 0 == 1), hardly twice
+            numeric = slider.numeric()
             keyboard = slider.move(slider.by_keyboard)
             moves.append(keyboard)
-            if slider.numeric():
+            numeric = numeric and slider.numeric()
+            if numeric:
                 texts = typed_values(keyboard["value_before"], keyboard["value_after"])
                 moves.append(slider.move(slider.by_typing, texts))
             else:  # a SelectionSlider: its readout only shows the chosen option
@@ -294,9 +298,11 @@ def check_sliders(page, notebook: str) -> tuple[int, list[dict]]:
                               "is not editable", "value_before": keyboard["value_after"], "value_after": "",
                               "text_before": "", "text_after": "", "image_changed": False})
         else:  # any other slider: one keyboard step redraws the plot
+            numeric = slider.numeric()
             keyboard = slider.move(slider.by_keyboard, metric_changes=False)
             moves.append(keyboard)
-        slider.restore(keyboard["value_before"])  # the next slider is tried from the notebook's defaults
+            numeric = numeric and slider.numeric()
+        slider.restore(keyboard["value_before"], numeric)  # the next slider is tried from the notebook's defaults
     return count, moves
 
 
