@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
 from mlkit.meta import MetaLearner, build_meta_learner
+
+SHIPPED = Path(__file__).resolve().parent / "checkpoints"  # the models the package ships
+Model = TypeVar("Model", bound=MetaLearner)
 
 FORMAT = "mlkit-checkpoint/1"
 
@@ -106,6 +109,15 @@ def load_meta_learner(path: str | Path) -> MetaLearner:
                          f"({type(error).__name__}: {error})") from error
     load_weights(meta, payload.get("model"), path)
     return meta
+
+
+def load_shipped(name: str, kind: type[Model], described_as: str) -> Model:
+    """The shipped checkpoint ``mlkit/checkpoints/<name>``, refused unless it holds a ``kind`` model
+    (``described_as`` names that kind in the message, e.g. "a MANN")."""
+    model = load_meta_learner(SHIPPED / name)
+    if not isinstance(model, kind):
+        raise ValueError(f"the shipped {name} holds a {model.name} model, not {described_as}")
+    return model
 
 
 def remove_stale_temporaries(*paths: str | Path) -> list[Path]:

@@ -232,17 +232,15 @@ def episode_alphabets(test_data: Omniglot, n_way: int, k_shot: int, n_episodes: 
     return [test_data.alphabets[int(c)] for c in firsts]
 
 
-def is_cached(cache: Path, key: dict) -> bool:
-    """Whether ``cache`` holds a score made with the settings ``key``."""
-    return cache.is_file() and json.loads(cache.read_text()).get("key") == key
-
-
-def cached_score(cache: Path, key: dict, compute) -> dict[str, Any]:
-    """``compute()`` unless ``cache`` holds a score made with the same ``key`` (settings)."""
+def cached_score(cache: Path, key: dict, compute) -> dict[str, Any] | None:
+    """``compute()`` unless ``cache`` holds a score made with the same ``key`` (settings); ``compute=None``: the
+    cached score or None."""
     if cache.is_file():
         stored = json.loads(cache.read_text())
         if stored.get("key") == key:
             return stored["score"]
+    if compute is None:
+        return None
     result = compute()
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps({"key": key, "score": result}))
@@ -310,18 +308,20 @@ def run(quick: bool = False, as_json: bool = False, out_dir: str = "results", de
                 log(f"{recipe.label}: scoring {n_way}-way {k_shot}-shot")
                 return score(model, data["test"], n_way, k_shot, cfg, device, **adapt)
 
-            cache = runs / "scores" / f"{recipe.method}-{column}.json"
-            if assemble_only and not is_cached(cache, key):
-                continue
-            scores[recipe.method][column] = cached_score(cache, key, compute)
+            found = cached_score(runs / "scores" / f"{recipe.method}-{column}.json", key,
+                                 None if assemble_only else compute)
+            if found is not None:  # None: assemble_only and not scored yet
+                scores[recipe.method][column] = found
     for kind in baselines:
         for n_way, k_shot in SETTINGS:
             column = f"{n_way}w{k_shot}s"
-            if assemble_only and not is_cached(runs / "scores" / f"{kind}-{column}.json", {"cfg": cfg, "setting": column}):
-                continue
-            log(f"{METHOD_FREE[kind]}: scoring {column}")
-            scores[kind][column] = cached_score(runs / "scores" / f"{kind}-{column}.json", {"cfg": cfg, "setting": column},
-                                                lambda: score(MethodFree(kind), data["test"], n_way, k_shot, cfg, "cpu"))
+            if not assemble_only:
+                log(f"{METHOD_FREE[kind]}: scoring {column}")
+            found = cached_score(runs / "scores" / f"{kind}-{column}.json", {"cfg": cfg, "setting": column},
+                                 None if assemble_only else
+                                 lambda: score(MethodFree(kind), data["test"], n_way, k_shot, cfg, "cpu"))
+            if found is not None:  # None: assemble_only and not scored yet
+                scores[kind][column] = found
     scores = {method: by_column for method, by_column in scores.items() if by_column}  # assemble_only: ran at all
     alphabets = {f"{n}w{k}s": episode_alphabets(data["test"], n, k, cfg["test_episodes"]) for n, k in SETTINGS}
     result = tabulate(scores, alphabets, cfg, quick, out_dir, time.perf_counter() - start)

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from mlkit.checkpoint import load_meta_learner
+from mlkit.checkpoint import SHIPPED as CHECKPOINTS, load_shipped
 from mlkit.checks import check_choice, check_int
 from mlkit.evaluate import Score, confidence_interval
 from mlkit.learners import ConvNet
@@ -47,7 +47,6 @@ QUERIES = 5  # query images per class in training episodes (scored from the stat
 # steps (with 2, seed 0 had not after 1000)
 QUICK = {"n_way": 5, "k_shot": 2, "steps": 1000, "meta_batch": 8}  # the notebook's live run
 INSTANCES = (1, 2, 3, 4, 5, 10)  # the columns of Santoro et al.'s Table 1
-CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
 
 
 @lru_cache(maxsize=None)
@@ -59,10 +58,7 @@ def characters(split: str) -> Omniglot:
 @lru_cache(maxsize=None)
 def shipped_mann(n_way: int = 5) -> MANN:
     """The MANN that ``python -m mlkit reproduce mann`` trained for ``n_way`` classes (5 or 15), read once."""
-    model = load_meta_learner(CHECKPOINTS / f"mann-{check_choice('n_way', n_way, (5, 15))}way.pt")
-    if not isinstance(model, MANN):
-        raise ValueError(f"the shipped mann-{n_way}way.pt holds a {model.name} model, not a MANN")
-    return model
+    return load_shipped(f"mann-{check_choice('n_way', n_way, (5, 15))}way.pt", MANN, "a MANN")
 
 
 def build_mann(n_way: int = 5, seed: int = 0, memory_slots: int | None = None) -> MANN:

@@ -14,13 +14,12 @@ weight, on the same episodes.
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, cast
 
 import torch
 from torch import Tensor
 
-from mlkit.checkpoint import load_meta_learner
+from mlkit.checkpoint import load_shipped
 from mlkit.checks import check_choice, check_int
 from mlkit.learners import ConvNet
 from mlkit.evaluate import Score, confidence_interval
@@ -29,16 +28,12 @@ from mlkit.meta.memory import cosine_weights
 from mlkit.meta.metanet import MetaNet
 from mlkit.tasks.batch import TaskBatch
 
-CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
 
 
 @lru_cache(maxsize=None)
 def shipped_metanet(n_way: int = 5) -> MetaNet:
     """The Meta Networks model that ``python -m mlkit reproduce mann`` trained for N-way one-shot (5 or 20)."""
-    model = load_meta_learner(CHECKPOINTS / f"metanet-{check_choice('n_way', n_way, (5, 20))}way.pt")
-    if not isinstance(model, MetaNet):
-        raise ValueError(f"the shipped metanet-{n_way}way.pt holds a {model.name} model, not Meta Networks")
-    return model
+    return load_shipped(f"metanet-{check_choice('n_way', n_way, (5, 20))}way.pt", MetaNet, "Meta Networks")
 
 
 def write_memory(meta: MetaNet, batch: TaskBatch, seed: int = 0) -> dict[str, Any]:
