@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 LESSONS = sorted((ROOT / "lessons").rglob("*.md"))
 # internal labels of the project's source documents and files that are not in the repository
-OUTSIDE = re.compile(r"\b[Ss]eeds? 00\d|\bseed (document|file)s?\b|PROTOCOLS\.md|PEERS\.md|DESIGN\.md|\.\./shared|"
+OUTSIDE = re.compile(r"\b[Ss]eeds? 00\d|\bseed (document|file)s?\b|\bPROTOCOLS\b|\bPEERS\b|DESIGN\.md|\.\./shared|"
                      r"shared/(seeds|reference|data)")
 MATH = re.compile(r"[α-ωΑ-Ω∇⊙∑∏∂√≈≤≥≠⋯∈∉⊂⊆∞∫‖ℓ]")  # mathematical symbols that belong inside $...$
 MACHINE = re.compile(r"idle machine|were busy|while (the|it) .{0,20}busy|2 shared CPU cores|on this machine", re.I)
@@ -55,6 +55,15 @@ def test_no_machine_timings(where: str, text: str) -> None:
 
 def test_the_checks_catch_what_they_should() -> None:
     assert OUTSIDE.search("see Seed 003 (Lee 2018)") and OUTSIDE.search("as PROTOCOLS.md says")
+    assert OUTSIDE.search("(yoonholee/MT-net, PROTOCOLS §1)")
     assert not OUTSIDE.search("seed 0 (parameter `seed`) and Lee (2018), eq. 4.3")
     assert prose("the step $\\alpha$ and `α = 0.01` and\n```\nθ' = θ\n```") .count("α") == 0
     assert MATH.search(prose("the step size α"))
+
+
+def test_package_docstrings_name_nothing_outside_the_repository() -> None:
+    """The package's docstrings become the API reference (``make docs``): they cite papers and the authors' public
+    code, never the project's internal reference files."""
+    found = {f"{path.relative_to(ROOT)}: {m.group(0)}" for path in sorted((ROOT / "mlkit").rglob("*.py"))
+             for m in OUTSIDE.finditer(path.read_text(encoding="utf-8"))}
+    assert not found, sorted(found)

@@ -264,7 +264,7 @@ def run(quick: bool = False, as_json: bool = False, out_dir: str = "results", de
     """Train (or resume) every method, score all settings on the same episodes, tabulate beside the papers.
 
     ``methods``: restrict to these method names (and "pixels", "hausdorff"); the table then has those rows only and
-    names the missing ones. ``ship``: copy the table to ``mlkit/results/omniglot.json`` and the 20-way models of
+    names the missing ones. ``ship``: copy the table to ``mlkit/results/omniglot.json|md`` and the 20-way models of
     ``SHIPPED`` to ``mlkit/checkpoints/`` (default: a full run of every method; never a quick run).
     ``assemble_only``: train and score nothing; tabulate the scores already cached in the run folder (a setting
     without one is shown as not run yet), e.g. while other processes are still training methods."""
@@ -327,7 +327,8 @@ def run(quick: bool = False, as_json: bool = False, out_dir: str = "results", de
     result = tabulate(scores, alphabets, cfg, quick, out_dir, time.perf_counter() - start)
     result = write_result(NAME, result, markdown(result), out_dir, as_json)
     if ship:
-        shutil.copy(Path(out_dir) / f"{NAME}.json", PACKAGE / "results" / f"{NAME}.json")
+        for suffix in (".json", ".md"):
+            shutil.copy(Path(out_dir) / f"{NAME}{suffix}", PACKAGE / "results" / f"{NAME}{suffix}")
         for method in SHIPPED:
             shutil.copy(best_path(runs / f"{method}-20way.pt"), PACKAGE / "checkpoints" / f"omniglot-{method}-20way.pt")
     return result

@@ -9,8 +9,8 @@ and leaves in ``folder``:
 A second call with the same specs only reads these files, so the experiments share runs
 (the α = 0.01 runs of Table 6.2 are those of Table 6.1).
 
-Protocol (PROTOCOLS.md §1): meta-batch 4, Adam with β = 1e-3, K = 10 support + 10 query points, one inner
-step during meta-training, 600 test tasks drawn from a fixed seed, 95% interval 1.96·σ/√n.
+Protocol (the thesis code, yoonholee/MT-net): meta-batch 4, Adam with β = 1e-3, K = 10 support + 10 query
+points, one inner step during meta-training, 600 test tasks drawn from a fixed seed, 95% interval 1.96·σ/√n.
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Learned update masks of MT-nets (Lee 2018, §3.2: eqs. 3.6–3.9, Algorithm 2).
 
 Each adaptable weight gets a binary mask M in the inner update θ' = θ − α·M ⊙ ∇L. Its entries are Bernoulli
-with P(M = 1) = sigmoid(ζ) (eq. 3.7), ζ meta-learned. Two layouts (yoonholee/MT-net, PROTOCOLS §1):
+with P(M = 1) = sigmoid(ζ) (eq. 3.7), ζ meta-learned. Two layouts (the thesis code, yoonholee/MT-net):
 - per unit (MT-net, M-net): one logit per output unit of a layer, shared by the layer's weight rows and its
   bias (and, in the conv learner, its batch-norm scale and shift); ζ starts at 0, so P = 0.5;
 - per weight ("-full"): one logit per weight and per bias, started from a truncated normal with std 0.1 for

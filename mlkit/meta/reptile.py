@@ -2,8 +2,9 @@
 
 For every task of the meta-batch, θ takes ``steps`` first-order steps (plain SGD, or Adam with β1 = 0 as in
 the authors' code) on the task's support set, in mini-batches of ``inner_batch`` examples cycling through
-reshuffles of the support set (PROTOCOLS §3): its own loop over the shared ``gradient_step``, with the step
-directions of ``AdamDirection`` and the mini-batches of ``cycling_batches`` (both below). The outer update is
+reshuffles of the support set (as openai/supervised-reptile does): its own loop over the shared
+``gradient_step``, with the step directions of ``AdamDirection`` and the mini-batches of ``cycling_batches``
+(both below). The outer update is
 
     θ  ←  θ + ε · (mean_T θ'_T − θ),       ε annealed linearly from ``meta_step`` to ``meta_step_final``.
 

@@ -4,7 +4,7 @@
   y = A·sin(w·x − b), A ~ U[0.1, 5], w ~ U[0.8, 1.2], b ~ U[0, π], x ~ U[−5, 5]; K support + 10 query.
 - ``SineTasks(variant="maml")``: Finn et al. (2017) §5.1: the same without frequency (w = 1); K + K points.
 - ``PolynomialTasks(order=n)``: thesis §6.1 (Figure 6.1): y = Σ_i c_i x^i, c_i ~ U[−1, 1] / 2^i, x ~ U[−2, 2].
-(Facts from the papers and yoonholee/MT-net, cbfinn/maml; see shared/reference/PROTOCOLS.md §1–2.)
+(Facts from the papers and the authors' code: yoonholee/MT-net, cbfinn/maml.)
 Sampling uses a private ``torch.Generator``, so the same seed gives the same tasks on every machine and the
 sampler's state can be checkpointed and resumed exactly.
 """

@@ -87,3 +87,25 @@ def test_assemble_only_tabulates_cached_scores_and_names_the_rest(tmp_path):
     assert "not run yet" in text and "Not in this table yet: MAML" in text
     assert result["incomplete"] == {"pixels": ["20w5s"]} and "pixel nearest neighbour: 20w5s not run yet" in text
     assert not (cache / "pixels-20w5s.json").exists()  # nothing was computed
+
+
+def test_shipped_table_is_complete_and_says_what_the_readme_reads_from_it():
+    """The shipped full run: every classification method and both method-free baselines in all four settings, and
+    the README's reading of it (methods separate; Relation Networks and, at 20 ways, the LSTM meta-learner fall from
+    1 to 5 shots; MANN at chance)."""
+    from mlkit.experiments.report import load_result
+
+    result = load_result("omniglot")
+    assert not result["quick"] and result["missing"] == [] and result["incomplete"] == {}
+    rows = {r.method for r in RECIPES} | {"pixels", "hausdorff"}
+    assert set(result["scores"]) == rows
+    assert all(set(result["scores"][m]) == set(result["columns"]) for m in rows)
+    separated = [gap["separated"] for column in result["columns"] for method, gap in
+                 result["paired_to_best"][column].items() if method != result["best"][column]]
+    assert sum(separated) >= 0.9 * len(separated)  # "most paired intervals exclude zero"
+    scores = result["scores"]
+    for method, n_way in (("relation", 5), ("relation", 20), ("lstm-meta", 20)):
+        assert scores[method][f"{n_way}w5s"]["mean"] < scores[method][f"{n_way}w1s"]["mean"], (method, n_way)
+    assert scores["lstm-meta"]["5w5s"]["mean"] > scores["lstm-meta"]["5w1s"]["mean"]
+    for column, n_way in (("5w1s", 5), ("20w1s", 20)):
+        assert abs(scores["mann"][column]["mean"] - 100 / n_way) < 3 * scores["mann"][column]["ci95"] + 1
