@@ -10,9 +10,10 @@ from torch import Tensor
 
 from mlkit.viz.tasks import finish, outside_legend
 
-METHOD_COLORS = {"maml": "tab:blue", "metasgd": "tab:orange", "tnet": "tab:green", "mtnet": "tab:red"}
+METHOD_COLORS = {"maml": "tab:blue", "metasgd": "tab:orange", "tnet": "tab:green", "mtnet": "tab:red",
+                 "finetune": "tab:purple"}
 LABELS = {"maml": "MAML", "metasgd": "Meta-SGD", "tnet": "T-net", "mtnet": "MT-net", "mnet": "M-net",
-          "mnet-full": "M-net-full", "mtnet-full": "MT-net-full"}
+          "mnet-full": "M-net-full", "mtnet-full": "MT-net-full", "finetune": "baseline (pretrained)"}
 
 
 def plot_adaptation(x_grid: Tensor, y_true: Tensor, x_support: Tensor, y_support: Tensor,

@@ -1,4 +1,4 @@
-"""The α and shots explorer of notebook 01: adapt a sine model to K points of one fixed task.
+"""The α and shots explorers of notebooks 00 and 01: adapt sine models to K points of one fixed task.
 
 Move the test-time step size α and the number of support points K and see the adapted curve against the true
 sine (Lee 2018, §6.1; the update is eq. 2.1, or eq. 3.6 with the MT-net's mask). ``adapt_model`` adapts any sine
@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import torch
 from IPython.display import display
@@ -20,6 +20,7 @@ from mlkit.checkpoint import load_meta_learner
 from mlkit.checks import check_choice, check_int, check_positive, check_range
 from mlkit.live import approx
 from mlkit.meta.base import MetaLearner
+from mlkit.meta.finetune import FineTune
 from mlkit.tasks.batch import TaskBatch
 from mlkit.tasks.regression import SineTasks
 from mlkit.viz.sine import LABELS, plot_adaptation
@@ -53,7 +54,8 @@ def adapt_model(meta: MetaLearner, alpha: float | None = 0.01, shots: int = 10, 
     """Adapt ``meta`` (any sine model, shipped or trained live) to the first ``shots`` points of the demo task; the
     curves and the MSE on the grid.
 
-    ``alpha=None`` keeps the model's own step size (the learned α of Meta-SGD). The random mask of an MT-net is
+    ``alpha=None`` keeps the model's own step size (the learned α of Meta-SGD, the fine-tune baseline's chosen
+    step); otherwise it is MAML's α or the baseline's SGD step size. The random mask of an MT-net is
     drawn from ``torch.manual_seed(task_seed)``, so the same arguments always give the same curve.
     """
     shots = check_int("shots", shots, 1, MAX_SHOTS)
@@ -63,7 +65,8 @@ def adapt_model(meta: MetaLearner, alpha: float | None = 0.01, shots: int = 10, 
     task = demo_task(task_seed)
     x_support, y_support = task.x_support[:, :shots], task.y_support[:, :shots]  # [1, K, 1]
     torch.manual_seed(task_seed)
-    predictor = meta.adapt(x_support, y_support, steps=steps, alpha=alpha)
+    step_size = {} if alpha is None else {"lr" if isinstance(meta, FineTune) else "alpha": alpha}
+    predictor = meta.adapt(x_support, y_support, steps=steps, **step_size)
     adapted = predictor.predict(task.x_query)  # [1, 100, 1]
     return {
         "x": task.x_query[0, :, 0], "y_true": task.y_query[0, :, 0], "y_adapted": adapted[0, :, 0],
@@ -80,12 +83,13 @@ def adapt_to_task(method: str, alpha: float | None = 0.01, shots: int = 10, step
 
 def mse_text(mse: float, live: bool = False) -> str:
     """``"MSE = 0.123"`` (three significant digits from 10 on: ``"MSE = 5.6e+04"``, digits float noise cannot
-    flip), ``"MSE ≈0.123"`` for a model trained live (``live=True``: its last digits depend on the CPU), or, when
-    the adaptation blew up to NaN or inf, a plain "diverged" with the reason."""
+    flip), ``"MSE ≈0.123"`` for a model trained live (``live=True``: its last digits depend on the CPU;
+    ``"MSE ≈1.3e+21"`` from 10⁴ on), or, when the adaptation blew up to NaN or inf, a plain "diverged" with the
+    reason."""
     if not math.isfinite(mse):
         return "MSE: diverged (the steps overshoot and the weights blow up to infinity: try a smaller α or fewer steps)"
     if live:
-        return f"MSE {approx(mse, 3 if mse < 10 else 0)}"
+        return f"MSE {approx(mse, 3 if mse < 10 else 0)}" if mse < 1e4 else f"MSE ≈{mse:.2g}"
     return f"MSE = {mse:.3f}" if mse < 10 else f"MSE = {mse:.3g}"
 
 
@@ -128,6 +132,39 @@ def sine_explorer(method: str = "maml", alpha: float = 0.01, shots: int = 10, ta
         show_adaptation,
         method=widgets.Dropdown(options=[(LABELS[m], m) for m in SINE_METHODS], value=method, description="method"),
         alpha=alpha_slider(alpha, "α (test step)"),
+        shots=widgets.IntSlider(value=check_int("shots", shots, 1, MAX_SHOTS), min=1, max=MAX_SHOTS,
+                                description="shots K"),
+        steps=widgets.IntSlider(value=1, min=0, max=10, description="steps"),
+        task_seed=widgets.fixed(task_seed),
+    )
+
+
+def show_live_adaptation(models: Mapping[str, MetaLearner], alpha: float = 0.01, shots: int = 10, steps: int = 1,
+                         task_seed: int = 0, title: str | None = None) -> dict[str, float]:
+    """Adapt models trained live (e.g. ``{"maml": ..., "finetune": ...}``) to the first ``shots`` points of the
+    demo task, all with the same step size α and number of steps; one plot, and each one's MSE printed
+    approximately (a live model's last digits depend on the CPU) or as diverged. Returns {name: MSE}."""
+    outs = {name: adapt_model(meta, alpha, shots, steps, task_seed) for name, meta in models.items()}
+    first = next(iter(outs.values()))
+    title = title or f"trained live: K = {shots}, α = {alpha:.3g}, {steps} step{'s' * (steps != 1)}"
+    curves = {name: out["y_adapted"] for name, out in outs.items()}
+    display(plot_adaptation(first["x"], first["y_true"], first["x_support"], first["y_support"], curves, title))
+    width = max(6, *(len(LABELS.get(name, name)) for name in outs))
+    for name, out in outs.items():
+        print(f"{LABELS.get(name, name):{width}s} {mse_text(out['mse'], live=True)}")
+    return {name: out["mse"] for name, out in outs.items()}
+
+
+def live_explorer(models: Mapping[str, MetaLearner], alpha: float = 0.01, shots: int = 10, task_seed: int = 0):
+    """Sliders for the step size α, the shots K and the steps over ``show_live_adaptation``, starting at ``alpha``
+    and ``shots`` (notebook 00: MAML and the baseline it trained live, side by side)."""
+    import ipywidgets as widgets
+
+    alpha = check_range("alpha", alpha, 10.0 ** ALPHA_LOG_RANGE[0], 10.0 ** ALPHA_LOG_RANGE[1])
+    return explore(
+        show_live_adaptation,
+        models=widgets.fixed(dict(models)),
+        alpha=alpha_slider(alpha, "α (step size)"),
         shots=widgets.IntSlider(value=check_int("shots", shots, 1, MAX_SHOTS), min=1, max=MAX_SHOTS,
                                 description="shots K"),
         steps=widgets.IntSlider(value=1, min=0, max=10, description="steps"),

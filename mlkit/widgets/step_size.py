@@ -9,13 +9,10 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from IPython.display import display
-
 from mlkit.checks import check_choice, check_int
 from mlkit.meta.base import MetaLearner
-from mlkit.viz.sine import LABELS, plot_adaptation
 from mlkit.widgets import explore
-from mlkit.widgets.sine import MAX_SHOTS, adapt_model, alpha_slider, mse_text
+from mlkit.widgets.sine import MAX_SHOTS, alpha_slider, show_live_adaptation
 
 Pairs = Mapping[float, Mapping[str, MetaLearner]]  # {α it was meta-trained with: {"maml": model, "tnet": model}}
 
@@ -25,14 +22,8 @@ def show_step_sizes(models: Pairs, trained: float, alpha: float, shots: int = 10
     """Adapt the pair meta-trained with ``trained`` to the demo task with test step ``alpha``; plot both curves and
     print each one's ``MSE ≈...``. Returns {method: MSE}."""
     pair = models[check_choice("trained", trained, list(models))]
-    outs = {method: adapt_model(meta, alpha, shots, steps, task_seed) for method, meta in pair.items()}
-    first = next(iter(outs.values()))
     title = f"trained with α = {trained:g}, adapted with α = {alpha:.3g}, K = {shots}"
-    curves = {method: out["y_adapted"] for method, out in outs.items()}
-    display(plot_adaptation(first["x"], first["y_true"], first["x_support"], first["y_support"], curves, title))
-    for method, out in outs.items():
-        print(f"{LABELS.get(method, method):6s} {mse_text(out['mse'], live=True)}")
-    return {method: out["mse"] for method, out in outs.items()}
+    return show_live_adaptation(pair, alpha, shots, steps, task_seed, title=title)
 
 
 def step_size_explorer(models: Pairs, trained: float, alpha: float, shots: int = 10, task_seed: int = 0):

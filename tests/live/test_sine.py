@@ -18,7 +18,8 @@ def quick_runs(shots: int, iterations: int, seed: int):
 def test_the_notebooks_quick_mode_is_what_this_test_trains():
     welcome, sine = parameters("00_welcome.ipynb"), parameters("01_sine_regression.ipynb")
     assert welcome["iterations"] == sine["iterations"] == QUICK_ITERATIONS
-    assert welcome["seed"] == sine["seed"] == 0 and sine["shots"] == 10 and sine["alpha"] == 0.01
+    assert welcome["seed"] == sine["seed"] == 0
+    assert welcome["shots"] == sine["shots"] == 10 and welcome["alpha"] == sine["alpha"] == 0.01
 
 
 def test_00_one_maml_step_beats_ten_fine_tuning_steps_of_the_baseline():
@@ -50,3 +51,22 @@ def test_same_seed_same_numbers_and_bad_input_is_named():
         build_sine("maml", shots=0)
     with pytest.raises(ValueError, match="iterations must be an integer >= 10"):
         train_sine(build_sine("maml"), iterations=5)
+
+
+def test_00_what_the_explorer_suggests_trying():
+    """Notebook 00's explorer text: from K = 3 points one MAML step fits better than one baseline step; α = 0.1
+    overshoots (worse than α = 0.01 for both); α = 1 with ten steps diverges."""
+    import math
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from mlkit.widgets.sine import show_live_adaptation
+
+    maml, baseline, _ = quick_runs(10, QUICK_ITERATIONS, 0)
+    models = {"maml": maml.meta, "finetune": baseline.meta}
+    few = show_live_adaptation(models, alpha=0.01, shots=3, steps=1)
+    assert few["maml"] < few["finetune"]
+    small, large = (show_live_adaptation(models, alpha=a, shots=10, steps=1) for a in (0.01, 0.1))
+    assert all(large[m] > small[m] for m in models)
+    assert not any(math.isfinite(v) for v in show_live_adaptation(models, alpha=1.0, shots=10, steps=10).values())

@@ -79,7 +79,7 @@ def test_explorer_starts_from_the_notebooks_alpha_and_shots():
 
 @pytest.mark.parametrize("mse, live, text", [
     (0.31415, False, "MSE = 0.314"), (56012.586, False, "MSE = 5.6e+04"), (203.91, False, "MSE = 204"),
-    (0.31415, True, "MSE ≈0.314"), (211.3, True, "MSE ≈211"),
+    (0.31415, True, "MSE ≈0.314"), (211.3, True, "MSE ≈211"), (1.2988e21, True, "MSE ≈1.3e+21"),
 ])
 def test_mse_text_prints_digits_float_noise_cannot_flip(mse, live, text):
     assert sine.mse_text(mse, live) == text
@@ -101,3 +101,41 @@ def test_a_diverged_adaptation_prints_diverged_not_nan(method, capsys):
     sine.compare_methods(alpha=0.1, steps=10)
     out = capsys.readouterr().out
     assert "MAML     MSE: diverged" in out and "nan" not in out.lower()
+
+
+@pytest.fixture(scope="module")
+def live_models():
+    """A MAML and a fine-tune baseline as notebook 00 trains them, briefly (the explorer only needs models)."""
+    from mlkit.live.sine import build_sine, train_sine
+
+    runs = {m: train_sine(build_sine(m, seed=0), iterations=20, seed=0, progress=False) for m in ("maml", "finetune")}
+    return {m: run.meta for m, run in runs.items()}
+
+
+def test_the_live_explorer_adapts_each_model_with_the_slider_step_size(live_models, capsys):
+    """Notebook 00's explorer: the same α reaches MAML as its α and the baseline as its SGD step size."""
+    errors = sine.show_live_adaptation(live_models, alpha=0.05, shots=4, steps=3, task_seed=1)
+    printed = capsys.readouterr().out
+    task = sine.demo_task(1)
+    x, y = task.x_support[:, :4], task.y_support[:, :4]
+    expected = {
+        "maml": live_models["maml"].adapt(x, y, steps=3, alpha=0.05).predict(task.x_query),
+        "finetune": live_models["finetune"].adapt(x, y, steps=3, lr=0.05).predict(task.x_query),
+    }
+    for name, label in (("maml", "MAML"), ("finetune", "baseline (pretrained)")):
+        mse = ((expected[name] - task.y_query) ** 2).mean().item()
+        assert errors[name] == pytest.approx(mse, rel=1e-6)
+        assert re.search(rf"^{re.escape(label)} +MSE ≈", printed, re.M), printed
+    assert errors != sine.show_live_adaptation(live_models, alpha=0.01, shots=4, steps=3, task_seed=1)
+
+
+def test_the_live_explorer_starts_from_the_notebooks_values_and_reports_divergence(live_models, capsys):
+    controls = sine.live_explorer(live_models, alpha=0.02, shots=6).children
+    values = {c.description: c.value for c in controls if hasattr(c, "description")}
+    assert values["α (step size)"] == pytest.approx(0.02) and values["shots K"] == 6 and values["steps"] == 1
+    capsys.readouterr()
+    errors = sine.show_live_adaptation(live_models, alpha=100.0, shots=10, steps=10)
+    out = capsys.readouterr().out
+    assert not all(np.isfinite(list(errors.values()))) and "diverged" in out and "nan" not in out.lower()
+    with pytest.raises(ValueError, match="alpha must be a finite number in \\[1e-05, 100.0\\], got 0.0"):
+        sine.live_explorer(live_models, alpha=0.0)
