@@ -2,11 +2,11 @@
 import json
 
 import numpy as np
-import pytest
 
 from mlkit.checkpoint import load_meta_learner
 from mlkit.experiments import experiments
 from mlkit.experiments import leo as experiment
+from shipped_results import shipped_result
 
 
 def rows(leo, det, rnd, maml, spread=0.0):
@@ -63,17 +63,8 @@ def test_tiny_quick_run_writes_table_json_figure2_and_checkpoints(tmp_path, monk
     assert (tmp_path / "features-omniglot.pt").is_file()
 
 
-def shipped():
-    from mlkit.experiments.report import load_result
-
-    try:
-        return load_result("leo")
-    except ValueError:
-        pytest.skip("mlkit/results/leo.json comes from `python -m mlkit reproduce leo`")
-
-
 def test_shipped_result_is_full_scale_on_held_out_alphabets():
-    result = shipped()
+    result = shipped_result("leo")
     assert not result["quick"] and result["data"] == "omniglot" and result["settings"] == experiment.FULL
     assert all(row["n"] == 600 for row in result["rows"]) and result["strong_kl"] == experiment.STRONG_KL
 
@@ -81,7 +72,7 @@ def test_shipped_result_is_full_scale_on_held_out_alphabets():
 def test_the_comparisons_quoted_in_notebook_06_and_the_docstring_are_the_shipped_ones():
     """Section 5 of notebook 06, its lesson's solutions and this module's docstring quote these; a new result file
     must come with new prose."""
-    rows = shipped()["rows"]
+    rows = shipped_result("leo")["rows"]
     acc = {(r["method"], r["k_shot"]): 100 * r["mean"] for r in rows}
     leo_variants = ("LEO", "LEO (deterministic)", "LEO (random prior)", experiment.STRONG)
     assert all(69.5 <= acc[m, 1] < 73.5 for m in leo_variants + ("MAML (same features)",))  # "70 to 73 %"
@@ -108,7 +99,7 @@ def test_the_comparisons_quoted_in_notebook_06_and_the_docstring_are_the_shipped
 
 
 def test_figure2_numbers_quoted_in_notebook_06_and_the_docstring_are_the_shipped_ones():
-    figure2 = shipped()["figure2"]
+    figure2 = shipped_result("leo")["figure2"]
     for k, tuned_gain in (("1", 2), ("5", 9)):  # "about 2 points at 1 shot and 9 at 5 shots"
         tuned, strong = figure2[k]["LEO"], figure2[k][experiment.STRONG]
         assert round(100 * tuned["latent_gain"]["mean"]) == tuned_gain

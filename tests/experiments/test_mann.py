@@ -1,12 +1,10 @@
 """`python -m mlkit reproduce mann`: a tiny end-to-end run, and the shipped result behind notebook 08's prose."""
 import json
 
-import pytest
-
 from mlkit.experiments import experiments
 from mlkit.experiments import mann as experiment
-from mlkit.experiments.report import load_result
 from mlkit.live.memory import INSTANCES
+from shipped_results import shipped_result
 
 TINY = {"mann": {5: {"warmup": 2, "steps": 2, "meta_batch": 2, "queries": 1},
                  15: {"warmup": 2, "steps": 1, "meta_batch": 1, "queries": 1}},
@@ -30,15 +28,8 @@ def test_tiny_quick_run_writes_the_tables(tmp_path, monkeypatch, capsys):
     assert (tmp_path / "runs" / "mann-quick" / "mann-15way.pt").is_file()
 
 
-def shipped():
-    try:
-        return load_result("mann")
-    except ValueError:
-        pytest.skip("mlkit/results/mann.json comes from `python -m mlkit reproduce mann`")
-
-
 def test_shipped_result_is_full_scale_and_quotes_the_papers():
-    result = shipped()
+    result = shipped_result("mann")
     assert not result["quick"] and result["settings"]["test_episodes"] == 500
     assert result["paper_mann"]["MANN (paper)"]["1"] == 36.4 and result["paper_mann"]["MANN (paper)"]["2"] == 82.8
     assert result["paper_mann"]["MANN (paper)"]["10"] == 98.1
@@ -48,7 +39,7 @@ def test_shipped_result_is_full_scale_and_quotes_the_papers():
 def test_shipped_mann_shows_the_jump_and_beats_its_control():
     """Notebook 08, section 8 and the lesson: a guess at the first image, a jump at the second, and from the second
     image on the memory of images is worth more than the label sequence (paired intervals above zero)."""
-    five = shipped()["mann"]["5"]
+    five = shipped_result("mann")["mann"]["5"]
     assert five["instances"]["2"]["mean"] - five["instances"]["1"]["mean"] > 20
     for i in ("2", "3", "4", "5", "10"):
         gap = five["gap"][i]
@@ -58,7 +49,7 @@ def test_shipped_mann_shows_the_jump_and_beats_its_control():
 
 def test_the_numbers_quoted_in_notebook_08_are_the_shipped_ones():
     """Section 8's prose quotes these (rounded as printed); a new result file must come with new prose."""
-    result = shipped()
+    result = shipped_result("mann")
     five, fifteen = result["mann"]["5"], result["mann"]["15"]
     assert round(five["instances"]["1"]["mean"], 1) == 11.6 and round(five["instances"]["2"]["mean"], 1) == 61.1
     assert all(55 <= five["instances"][i]["mean"] <= 65 for i in ("2", "3", "4", "5", "10"))  # "stays near 60 %"
