@@ -37,6 +37,8 @@ from mlkit.resources import check_training_memory
 from mlkit.run_settings import apply_hyperparameters, check_resume, hyperparameters, run_settings
 from mlkit.tasks.sampler import Sampler
 
+PROGRESS_SECONDS = 1.0  # the progress bar's shortest interval between redraws
+
 
 @dataclass
 class History:
@@ -207,7 +209,11 @@ def train(
                     step=step, total_steps=steps, history=history.as_dict(), ranks=states, settings=settings,
                 )
 
-        bar = tqdm(total=steps, initial=start, disable=not progress or rank != 0, desc=meta.name, leave=False)
+        # At most one redraw per PROGRESS_SECONDS, the loss included (refresh=False): in a notebook every redraw is a
+        # widget message, and a kernel that sends more than about a thousand while a client waits for the cell to
+        # finish (nbval) drops the rest, the cell's end among them.
+        bar = tqdm(total=steps, initial=start, disable=not progress or rank != 0, desc=meta.name, leave=False,
+                   mininterval=PROGRESS_SECONDS)
         window: list[float] = []
         for step in range(start + 1, steps + 1):
             if history.diverged:
@@ -234,7 +240,7 @@ def train(
                 history.steps.append(step)
                 history.train_loss.append(sum(window) / len(window))
                 window = []
-                bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}")
+                bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}", refresh=False)
             if val_sampler is not None and rank == 0 and (step % val_every == 0 or step == steps):
                 # a fresh copy of the validation stream: the same validation tasks every time
                 try:

@@ -192,3 +192,31 @@ def test_accuracy_is_best_when_highest():
     assert improved(history, 0.9, "classification") and not improved(history, 0.7, "classification")
     assert improved(history, 0.7, "regression") and not improved(history, 0.9, "regression")
     assert improved(History(), 123.0, "regression")
+
+
+def test_the_progress_bar_redraws_at_most_once_a_second_loss_included(monkeypatch):
+    """In a notebook each redraw is a widget message; a kernel that sends about a thousand while nbval waits for the
+    cell drops the rest (seen: notebook 02's training cell, 1146 messages, failed under load). The loss shown every
+    ``log_every`` steps must not force a redraw of its own."""
+    import time
+
+    import mlkit.train as training
+
+    redraws = []
+
+    class CountingBar(training.tqdm):
+        def refresh(self, *args, **kwargs):
+            redraws.append(time.perf_counter())
+            return super().refresh(*args, **kwargs)
+
+        def display(self, *args, **kwargs):
+            redraws.append(time.perf_counter())
+            return super().display(*args, **kwargs)
+
+    monkeypatch.setattr(training, "tqdm", CountingBar)
+    torch.manual_seed(0)
+    start = time.perf_counter()
+    train(FineTune(MLP((1, 8, 1))), SineTasks(k_shot=5, meta_batch=2, seed=0), 600, log_every=2, progress=True)
+    elapsed = time.perf_counter() - start
+    assert training.PROGRESS_SECONDS == 1.0
+    assert len(redraws) <= 4 + elapsed / training.PROGRESS_SECONDS  # 300 loss updates, a redraw at most each second
