@@ -94,9 +94,13 @@ def calls_per_second(call: Callable[[], None], seconds: float) -> float:
     return calls / (time.perf_counter() - start)
 
 
-def rate(meta: MetaLearner, step, batch: TaskBatch, seconds: float) -> float:
-    """Episodes per second of ``step`` over ``seconds`` (at least two calls)."""
-    return calls_per_second(lambda: step(meta, batch), seconds) * batch.n_tasks
+def best_rates(calls: dict[str, Callable[[], None]], seconds: float, rounds: int) -> dict[str, float]:
+    """{name: best calls per second over ``rounds``}, the calls interleaved within each round."""
+    best = dict.fromkeys(calls, 0.0)
+    for _ in range(rounds):
+        for name, call in calls.items():
+            best[name] = max(best[name], calls_per_second(call, seconds))
+    return best
 
 
 def one_call(meta_batch: int, seconds: float, rounds: int) -> dict[str, Any]:
@@ -114,10 +118,7 @@ def one_call(meta_batch: int, seconds: float, rounds: int) -> dict[str, Any]:
         net.zero_grad(set_to_none=True)
         sum(net(images[t:t + 1]).square().mean() for t in range(meta_batch)).backward()
 
-    best = {"together": 0.0, "separately": 0.0}
-    for _ in range(rounds):
-        for name, call in (("together", together), ("separately", separately)):
-            best[name] = max(best[name], calls_per_second(call, seconds))
+    best = best_rates({"together": together, "separately": separately}, seconds, rounds)
     return {"meta_batch": meta_batch, "ratio": best["together"] / best["separately"]}
 
 
@@ -125,10 +126,8 @@ def measure(method: str, meta_batch: int, seconds: float, rounds: int) -> dict[s
     meta, batch = build(method), episodes(method, meta_batch)
     difference = max(float((a - b).abs().max()) for a, b in
                      zip(gradients(meta, batched, batch), gradients(meta, one_at_a_time, batch)))
-    best = {"batched": 0.0, "one_at_a_time": 0.0}
-    for _ in range(rounds):
-        for name, step in (("batched", batched), ("one_at_a_time", one_at_a_time)):
-            best[name] = max(best[name], rate(meta, step, batch, seconds))
+    calls = {"batched": lambda: batched(meta, batch), "one_at_a_time": lambda: one_at_a_time(meta, batch)}
+    best = {name: per_call * batch.n_tasks for name, per_call in best_rates(calls, seconds, rounds).items()}
     return {"method": method, "meta_batch": meta_batch, "batched_eps": best["batched"],
             "one_at_a_time_eps": best["one_at_a_time"], "ratio": best["batched"] / best["one_at_a_time"],
             "max_grad_difference": difference}
@@ -149,8 +148,8 @@ def run(as_json: bool = False, seconds: float = 1.0, rounds: int = 3,
     gradient = [r for r in rows if r["method"] in GRADIENT_BASED]
     met = bool(gradient) and all(r["ratio"] >= TARGET for r in gradient)
     result = {"name": "fewshot", "setting": f"Omniglot 28x28, {N_WAY}-way {K_SHOT}-shot, {QUERIES} queries/class",
-              "threads": torch.get_num_threads(), "rows": rows, "one_call": one_call_rows, "target_gradient_based": TARGET,
-              "target_met": met}
+              "threads": torch.get_num_threads(), "rows": rows, "one_call": one_call_rows,
+              "target_gradient_based": TARGET, "target_met": met}
     if as_json:
         print(json.dumps(result, indent=1))
     else:
