@@ -10,6 +10,10 @@ CHROMIUM := /usr/bin/chromium
 # other (an evaluation measured 25x slower with 2 threads under load). Set it yourself to override.
 export OMP_NUM_THREADS ?= 1
 NBVAL    := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
+# Test processes (pytest-xdist): one per core, at most 4 (each can hold a notebook kernel, or JupyterLab and Chromium).
+# A test file never leaves its process (--dist loadfile): a notebook's cells run in order in one kernel, and a file's
+# module-wide fixtures run once. TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= auto
 
 .PHONY: run test docs lab notebooks student browser clean
 
@@ -40,7 +44,7 @@ run: $(STAMP)
 
 ## test: unit tests, strict nbval over notebooks/, and every notebook driven in JupyterLab in headless Chromium
 test: $(STAMP) browser
-	$(PY) -m pytest tests notebooks $(NBVAL) -p no:cacheprovider
+	$(PY) -m pytest tests notebooks $(NBVAL) -p no:cacheprovider -n $(TEST_WORKERS) --maxprocesses 4 --dist loadfile
 
 ## docs: the API reference alone, generated from the docstrings by pdoc, in build/api/ (index.html)
 docs: $(STAMP)

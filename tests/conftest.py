@@ -6,12 +6,16 @@ broken set-up, not a reason to go green.
 """
 from __future__ import annotations
 
+import json
 import os
+import time
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+BROWSER_REPORT = ROOT / "build" / "screenshots" / "report.json"  # what tests/browser/ did, written by its process
+STARTED = time.time()
 
 
 def _shared_data() -> Path:
@@ -61,3 +65,22 @@ def toy_leo():
     vectors = F.normalize(torch.randn(8, 6, 10, generator=generator), dim=-1)  # [classes, per_class, D]
     data = FeatureDataset(vectors, [f"c{i}" for i in range(8)], "val", "toy")
     return meta, EpisodeSampler(data, 3, 1, 5, meta_batch=4, seed=3)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The browser test's timings and slider moves, from the report its process wrote during this run (under
+    pytest-xdist that process is a worker, which prints nothing)."""
+    if not BROWSER_REPORT.is_file() or BROWSER_REPORT.stat().st_mtime < STARTED:
+        return
+    terminalreporter.section("JupyterLab in Chromium")
+    for notebook, entry in json.loads(BROWSER_REPORT.read_text(encoding="utf-8")).items():
+        terminalreporter.write_line(
+            f"{notebook}: open {entry['open_s']:.1f} s, run all {entry['run_all_s']:.1f} s, "
+            f"{entry['total_s']:.1f} s in all, {entry['sliders']} slider(s), "
+            f"screenshot {entry['screenshot']}"
+        )
+        for move in entry["moves"]:
+            terminalreporter.write_line(
+                f"    {move['slider']!r} by {move['how']}: {move['value_before']} -> {move['value_after']}; "
+                f"{move['text_before']!r} -> {move['text_after']!r}; image changed: {move['image_changed']}"
+            )

@@ -37,6 +37,14 @@ def test_the_makefile_installs_the_extras_the_tests_use():
     assert re.search(r"pip install .*-e \"?\.\[test,docs\]", makefile)
 
 
+def test_the_makefile_keeps_each_test_file_in_one_process():
+    """strict nbval runs a notebook's cells in order in one kernel: the cells, one test each, must not be spread
+    over pytest-xdist's processes (``--dist loadfile``), and ``TEST_WORKERS=0`` must still give one process."""
+    command = next(line for line in (ROOT / "Makefile").read_text().splitlines() if "-m pytest tests notebooks" in line)
+    assert "--dist loadfile" in command and "-n $(TEST_WORKERS)" in command, command
+    assert "pytest-xdist" in PROJECT["optional-dependencies"]["test"]
+
+
 def test_the_package_imports_no_test_tool():
     import ast
 

@@ -199,7 +199,8 @@ def screenshots() -> Path:
     return SCREENSHOTS
 
 
-# What the sliders did, written to build/screenshots/report.json and shown at the end of the run.
+# What the sliders did, written to build/screenshots/report.json and shown at the end of the run (tests/conftest.py
+# prints it: under pytest-xdist this process is a worker, and only the main process prints).
 REPORT: dict[str, dict] = {}
 
 
@@ -212,20 +213,3 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if REPORT:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         (SCREENSHOTS / "report.json").write_text(json.dumps(REPORT, indent=2, ensure_ascii=False), encoding="utf-8")
-
-
-def pytest_terminal_summary(terminalreporter) -> None:
-    if not REPORT:
-        return
-    terminalreporter.section("JupyterLab in Chromium")
-    for notebook, entry in REPORT.items():
-        terminalreporter.write_line(
-            f"{notebook}: open {entry['open_s']:.1f} s, run all {entry['run_all_s']:.1f} s, "
-            f"{entry['total_s']:.1f} s in all, {entry['sliders']} slider(s), "
-            f"screenshot {entry['screenshot']}"
-        )
-        for move in entry["moves"]:
-            terminalreporter.write_line(
-                f"    {move['slider']!r} by {move['how']}: {move['value_before']} -> {move['value_after']}; "
-                f"{move['text_before']!r} -> {move['text_after']!r}; image changed: {move['image_changed']}"
-            )
