@@ -6,15 +6,15 @@ broken set-up, not a reason to go green.
 """
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
 
 import pytest
 
+from browser_report import print_report
+
 ROOT = Path(__file__).resolve().parents[1]
-BROWSER_REPORT = ROOT / "build" / "screenshots" / "report.json"  # what tests/browser/ did, written by its process
 STARTED = time.time()
 
 
@@ -68,19 +68,4 @@ def toy_leo():
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
-    """The browser test's timings and slider moves, from the report its process wrote during this run (under
-    pytest-xdist that process is a worker, which prints nothing)."""
-    if not BROWSER_REPORT.is_file() or BROWSER_REPORT.stat().st_mtime < STARTED:
-        return
-    terminalreporter.section("JupyterLab in Chromium")
-    for notebook, entry in json.loads(BROWSER_REPORT.read_text(encoding="utf-8")).items():
-        terminalreporter.write_line(
-            f"{notebook}: open {entry['open_s']:.1f} s, run all {entry['run_all_s']:.1f} s, "
-            f"{entry['total_s']:.1f} s in all, {entry['sliders']} slider(s), "
-            f"screenshot {entry['screenshot']}"
-        )
-        for move in entry["moves"]:
-            terminalreporter.write_line(
-                f"    {move['slider']!r} by {move['how']}: {move['value_before']} -> {move['value_after']}; "
-                f"{move['text_before']!r} -> {move['text_after']!r}; image changed: {move['image_changed']}"
-            )
+    print_report(terminalreporter, written_since=STARTED)  # the browser test's, when it ran in this run

@@ -26,6 +26,8 @@ from typing import Iterator
 
 import pytest
 
+from browser_report import REPORT_FILE, write_report
+
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "build" / "screenshots"
 CHROMIUM = Path(os.environ.get("MLKIT_CHROMIUM", "/usr/bin/chromium"))
@@ -194,13 +196,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def screenshots() -> Path:
     """build/screenshots/, emptied of an earlier run's pictures."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for old in [*SCREENSHOTS.glob("*.png"), SCREENSHOTS / "report.json"]:
+    for old in [*SCREENSHOTS.glob("*.png"), REPORT_FILE]:
         old.unlink(missing_ok=True)
     return SCREENSHOTS
 
 
-# What the sliders did, written to build/screenshots/report.json and shown at the end of the run (tests/conftest.py
-# prints it: under pytest-xdist this process is a worker, and only the main process prints).
+# What the sliders did, written to build/screenshots/report.json (tests/browser_report.py) and printed at the end
+# of the run by the main process.
 REPORT: dict[str, dict] = {}
 
 
@@ -211,5 +213,4 @@ def browser_report() -> dict[str, dict]:
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if REPORT:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        (SCREENSHOTS / "report.json").write_text(json.dumps(REPORT, indent=2, ensure_ascii=False), encoding="utf-8")
+        write_report(REPORT)
