@@ -5,7 +5,7 @@
                                                # and the API reference in build/api/ (mlkit/apidocs.py), linked
     python -m mlkit.build run --full           # the same at paper scale (every notebook's ``full`` parameter)
     python -m mlkit.build store                # re-execute in place: the stored outputs strict nbval compares
-    python -m mlkit.build student --out DIR    # output-free copies for a class
+    python -m mlkit.build student --out DIR    # student versions: solutions replaced by stubs, no outputs
 
 ``--notebooks DIR`` takes the notebooks from another folder (default: the project's ``notebooks/``).
 """
@@ -168,15 +168,37 @@ def strip(book) -> None:
         book.metadata.pop(key, None)
 
 
+SOLUTION_TAG = "solution"  # a cell only the teacher version has (e.g. the answers to the closing questions)
+
+
+def student_source(source: str) -> str:
+    """A code cell as the student gets it: otter-grader's solution markers replaced by stubs (otter assign's own
+    rule: a ``# BEGIN SOLUTION`` ... ``# END SOLUTION`` block becomes ``...`` at its indentation, a line ending in
+    ``# SOLUTION`` keeps only what is left of its ``=``)."""
+    from otter.assign.solutions import replace_solutions
+
+    return "\n".join(replace_solutions(source.split("\n"), "python"))
+
+
+def to_student(book) -> None:
+    """The student version of a teacher notebook (in place): no outputs, no solution cells, stubs for solutions;
+    every exercise check cell stays."""
+    strip(book)
+    book.cells = [cell for cell in book.cells if SOLUTION_TAG not in cell.metadata.get("tags", [])]
+    for cell in book.cells:
+        if cell.cell_type == "code":
+            cell.source = student_source(cell.source)
+
+
 def student(out: Path, sources: list[Path]) -> list[Path]:
-    """Output-free copies of the notebooks in ``out/``, for a class to run themselves."""
+    """Student versions of the notebooks in ``out/``: what a class gets (``make student``)."""
     import nbformat
 
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for source in sources:
         book = nbformat.read(source, as_version=4)
-        strip(book)
+        to_student(book)
         nbformat.write(book, out / source.name)
         written.append(out / source.name)
         print(f"{source.name} -> {out / source.name}")
