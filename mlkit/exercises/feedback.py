@@ -67,9 +67,8 @@ def call(function: Callable[..., Any], name: str, *args: Any, **kwargs: Any) -> 
         raise Hint(f"`{name}` raised {type(error).__name__}{': ' + message if message else ''}"
                    f"{_where(error, function)}") from None
     if result is Ellipsis or result is None:
-        what = "`...`" if result is Ellipsis else "nothing"
-        raise Hint(f"`{name}` returned {what}: it is still the stub. Write its body and end it with `return ...` "
-                   "of your result")
+        raise Hint(f"`{name}` returned {'`...`' if result is Ellipsis else 'None'}: it is still the stub. Replace "
+                   "the `...` with your code, ending in `return` and your result")
     return result
 
 
