@@ -57,6 +57,9 @@ def _check_task_arguments(args: argparse.Namespace) -> None:
         raise ValueError(f"--within-alphabet applies to image tasks ({', '.join(IMAGE_FAMILIES)}), not {args.tasks}")
     if getattr(args, "augment", "none") != "none" and args.tasks not in IMAGE_FAMILIES:
         raise ValueError(f"--augment applies to image tasks ({', '.join(IMAGE_FAMILIES)}), not {args.tasks}")
+    if getattr(args, "augment", "none") == "strokes" and args.tasks != "omniglot":
+        raise ValueError(f"--augment strokes needs pen strokes, which only omniglot has, not {args.tasks} "
+                         f"(use --augment affine)")
 
 
 def _sampler(args: argparse.Namespace, split: str, meta_batch: int, seed: int, n_way: int | None = None):
@@ -65,11 +68,15 @@ def _sampler(args: argparse.Namespace, split: str, meta_batch: int, seed: int, n
     options: dict[str, Any] = {}
     if args.tasks == "omniglot":
         options = {"split_by": args.split_by, "rotations": bool(getattr(args, "rotations", False))}
-    augment = None
+    augment: Any = None
     if split == "train" and getattr(args, "augment", "none") == "affine":
         from mlkit.tasks.augment import AffineDistortion
 
         augment = AffineDistortion()
+    elif split == "train" and getattr(args, "augment", "none") == "strokes":
+        from mlkit.tasks.stroke_augment import StrokeDistortion
+
+        augment = StrokeDistortion()
     return make_tasks(
         args.tasks, split=split, k_shot=args.k_shot, q_query=args.q_query, n_way=n_way or args.n_way,
         meta_batch=meta_batch, seed=seed, order=args.order, data_root=args.data_root,
@@ -196,8 +203,10 @@ def parser() -> argparse.ArgumentParser:
     _task_arguments(p)
     p.add_argument("--rotations", action="store_true",
                    help="omniglot: add every training character turned by 90, 180 and 270 degrees as new classes")
-    p.add_argument("--augment", default="none", choices=("none", "affine"),
-                   help="image tasks: distort every training image with a random affine map (Koch et al. 2015)")
+    p.add_argument("--augment", default="none", choices=("none", "affine", "strokes"),
+                   help="image tasks: distort every training image with a random affine map (affine, Koch et al. "
+                        "2015); omniglot: draw every training image afresh from randomly perturbed pen strokes "
+                        "(strokes)")
     p.add_argument("--steps", type=int, default=1000, help="meta-iterations (default 1000)")
     p.add_argument("--meta-batch", type=int, default=4, help="tasks per meta-iteration (default 4)")
     p.add_argument("--meta-lr", type=float, default=1e-3, help="outer (Adam) learning rate (default 1e-3)")

@@ -7,6 +7,9 @@ the identity's value). Here the translation is a fraction of the image side (2/1
 distortion applies to 28×28 images. The sampling grid is built with ``affine_grid`` and read with bilinear
 interpolation; pixels that come from outside the image are background (0).
 
+``--augment strokes`` instead perturbs the pen strokes behind each image and draws it afresh
+(``StrokeDistortion``, in ``mlkit.tasks.stroke_augment``); ``check_distortion`` accepts either.
+
 All images of a batch are distorted at once, each with its own T, drawn from the caller's generator (the episode
 sampler's), so augmented runs are seeded and resume exactly.
 """
@@ -19,6 +22,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mlkit.checks import check_range
+from mlkit.tasks.stroke_augment import StrokeDistortion
 
 
 class AffineDistortion:
@@ -69,9 +73,10 @@ class AffineDistortion:
         return "AffineDistortion(" + ", ".join(f"{k}={v:g}" for k, v in self.config().items()) + ")"
 
 
-def check_distortion(augment: object) -> AffineDistortion | None:
-    """``augment`` must be None or an ``AffineDistortion`` (the one augmentation the episode sampler applies)."""
-    if augment is not None and not isinstance(augment, AffineDistortion):
-        raise ValueError(f"augment must be None or an AffineDistortion, got {augment!r}")
+def check_distortion(augment: object) -> AffineDistortion | StrokeDistortion | None:
+    """``augment`` must be None, an ``AffineDistortion`` (of the images) or a ``StrokeDistortion`` (of the pen
+    strokes behind them, ``mlkit.tasks.stroke_augment``): the augmentations the episode sampler applies."""
+    if augment is not None and not isinstance(augment, (AffineDistortion, StrokeDistortion)):
+        raise ValueError(f"augment must be None, an AffineDistortion or a StrokeDistortion, got {augment!r}")
     return augment
 

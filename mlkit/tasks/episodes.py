@@ -8,7 +8,8 @@ drawn with a few tensor ops (random keys + topk), not a Python loop.
 ``within_alphabet=True`` draws each episode's N classes from one alphabet (picked uniformly among the alphabets with
 at least N classes): the one-shot classification task of Lake et al. (2015), where characters of the same alphabet
 look alike and must still be told apart. ``augment`` (an ``AffineDistortion``) distorts every image of an episode
-on its own, as Koch et al. (2015) did to their training images.
+on its own, as Koch et al. (2015) did to their training images; a ``StrokeDistortion`` instead draws every image
+afresh from randomly perturbed pen strokes (Omniglot only).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from mlkit.tasks.augment import AffineDistortion, check_distortion
 from mlkit.tasks.batch import TaskBatch
 from mlkit.tasks.images import ImageDataset
 from mlkit.tasks.sampler import SeededStream
+from mlkit.tasks.stroke_augment import StrokeDistortion, check_strokes_dataset
 
 
 class EpisodeSampler(SeededStream):
@@ -38,19 +40,23 @@ class EpisodeSampler(SeededStream):
         meta_batch: episodes per ``sample()`` call.
         seed: seed of the sampler's private generator.
         within_alphabet: draw every episode's classes from one alphabet (``dataset.alphabets``).
-        augment: an ``AffineDistortion`` applied to every image (training episodes), or None.
+        augment: an ``AffineDistortion`` applied to every image (training episodes), a ``StrokeDistortion`` (every
+            image drawn from perturbed strokes; a dataset with ``strokes(c)``, i.e. Omniglot), or None.
     """
 
     task_type = "classification"
 
     def __init__(
         self, dataset: ImageDataset, n_way: int = 5, k_shot: int = 1, q_query: int = 15,
-        meta_batch: int = 4, seed: int = 0, within_alphabet: bool = False, augment: AffineDistortion | None = None,
+        meta_batch: int = 4, seed: int = 0, within_alphabet: bool = False,
+        augment: AffineDistortion | StrokeDistortion | None = None,
     ) -> None:
         self.dataset = dataset
         self.n_way = check_int("n_way", n_way, 1, dataset.n_classes)
         self.within_alphabet = check_choice("within_alphabet", within_alphabet, (True, False))
         self.augment = check_distortion(augment)
+        if isinstance(augment, StrokeDistortion):
+            check_strokes_dataset(dataset)
         if within_alphabet:
             self._alphabet_of_class, self._alphabets = self._alphabet_groups(dataset, n_way)
         self.k_shot = check_int("k_shot", k_shot, 1)
@@ -104,7 +110,9 @@ class EpisodeSampler(SeededStream):
         images = self.dataset.images[classes.unsqueeze(-1), examples]  # [T, N, K+Q, *input_shape]
         if images.dtype == torch.uint8:  # pixels -> [0, 1]; float datasets (features) pass through
             images = images.float().div_(255.0)
-        if self.augment is not None:  # every image its own distortion
+        if isinstance(self.augment, StrokeDistortion):  # every image drawn from its own perturbed strokes
+            images = self.augment.episodes(self.dataset, classes, examples, self.generator)
+        elif self.augment is not None:  # every image its own distortion
             images = self.augment(images.reshape(-1, *self.input_shape), self.generator).view(images.shape)
         labels = torch.arange(n).view(1, n, 1).expand(t, n, k + q)  # [T, N, K+Q]
         shape = self.input_shape

@@ -26,6 +26,10 @@ small subsets: kept once).
 - ``"character"`` (the easy setting): characters shuffled with ``seed`` (default 0) and split 1100 : 100 : 423 as
   in the MAML code, so every alphabet appears in every split.
 
+**Strokes.** ``strokes(c)`` gives the pen strokes of the drawings behind ``images[c]``, in the same order (a rotated
+class's strokes turned with it), from the shipped strokes or the stroke archives in the same folder
+(``strokes_background.zip`` ..., see ``mlkit.tasks.strokes``); ``render_strokes`` draws them as the images are.
+
 ``rotations=True`` adds each train character turned by 90, 180 and 270 degrees as three new classes (Vinyals et al.
 2016; Reptile's protocol); val and test are never rotated. A class's alphabet (``ImageDataset.alphabets``) is the
 part of its name before "/", rotations included, so episodes can be drawn within one alphabet (``EpisodeSampler(...,
@@ -152,6 +156,13 @@ def _read_all(root: Path, resample: str, size: int = 28) -> tuple[list[str], tor
     return names, images
 
 
+@lru_cache(maxsize=8)
+def _drawing_ids(root: Path, per_class: int) -> dict[str, list[str]]:
+    """"Alphabet/characterNN" -> the file stems ("0108_01") of the images ``_read_all`` keeps, in their order."""
+    return {name: [PurePosixPath(member or path.name).stem for path, member in files[:per_class]]
+            for name, files in _index(root).items()}
+
+
 def alphabet_of(name: str) -> str:
     """``"Greek/character03@rot90"`` -> ``"Greek"``."""
     return name.split("/")[0]
@@ -241,3 +252,35 @@ class Omniglot(ImageDataset):
         super().__init__(images.contiguous(), class_names, split, "omniglot")
         self.root = root
         self.split_by = split_by
+        self._strokes: list[list[list[np.ndarray]]] | None = None
+
+    def strokes(self, c: int) -> list[list[np.ndarray]]:
+        """The pen strokes of the ``per_class`` drawings behind ``images[c]``, in the same order: each drawing a list
+        of float64 arrays [n, 3] of (x, y, t) (``mlkit.tasks.strokes``); a rotated class's strokes are turned with
+        its images. ``render_strokes(dataset.strokes(c)[i])`` draws what ``images[c, i]`` shows.
+
+        The strokes come from where the images do: the shipped strokes, or the stroke archives (or unpacked folders)
+        in ``root``; a ``ValueError`` names the first drawing that has none there."""
+        c = check_int("c", c, 0, self.n_classes - 1)
+        if self._strokes is None:
+            self._strokes = self._aligned_strokes()
+        return self._strokes[c]
+
+    def _aligned_strokes(self) -> list[list[list[np.ndarray]]]:
+        from mlkit.tasks.render import rotate_quarter
+        from mlkit.tasks.strokes import Strokes
+
+        source = Strokes(self.root)
+        ids = _drawing_ids(self.root.resolve(), self.per_class)
+        out = []
+        for name in self.class_names:
+            character, _, turn = name.partition("@rot")
+            found = source._characters.get(character, {})
+            missing = [i for i in ids[character] if i not in found]
+            if missing:
+                raise ValueError(f"Omniglot root {str(self.root)!r} has no pen strokes for drawing {character}/"
+                                 f"{missing[0]} (and {len(missing) - 1} more of that character): put the stroke "
+                                 f"archives (strokes_background.zip ...) beside the image archives")
+            drawings = [found[i] for i in ids[character]]
+            out.append([rotate_quarter(d, int(turn) // 90) for d in drawings] if turn else drawings)
+        return out

@@ -103,5 +103,5 @@ def test_augmented_episodes_are_seeded_distorted_and_in_range():
     changed = (a.x_support - plain.x_support).abs().flatten(2).amax(-1)  # [T, N*K]: per image
     assert float((changed > 0.1).float().mean()) > 0.9  # nearly every image is distorted on its own...
     assert (a.x_support.sum((-1, -2)) - plain.x_support.sum((-1, -2))).abs().max() < 0.5 * plain.x_support.sum((-1, -2)).max()  # ...not destroyed
-    with pytest.raises(ValueError, match="augment must be None or an AffineDistortion, got 'affine'"):
+    with pytest.raises(ValueError, match="augment must be None, an AffineDistortion or a StrokeDistortion, got 'affine'"):
         EpisodeSampler(data, 5, 1, 2, augment="affine")
