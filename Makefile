@@ -15,7 +15,7 @@ NBVAL    := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
 # module-wide fixtures run once. TEST_WORKERS=0 runs everything in one process.
 TEST_WORKERS ?= auto
 
-.PHONY: run test docs lab notebooks student browser clean
+.PHONY: run test docs lab notebooks student grade browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -58,9 +58,16 @@ lab: $(STAMP)
 notebooks: $(STAMP)
 	$(PY) -m mlkit.build store
 
-## student: output-free copies of the notebooks for a class, in build/student/
+## student: the student versions in build/student/: every solution replaced by a stub, every check cell kept
 student: $(STAMP)
 	$(PY) -m mlkit.build student --out build/student
+
+## grade: grade student notebooks with otter-grader, a score per exercise:
+##   make grade SUBMISSIONS="build/student/01_sine_regression.ipynb"   (a notebook, or a folder of them)
+grade: $(STAMP)
+	@if [ -z "$(SUBMISSIONS)" ]; then \
+	  echo 'make grade: say which notebooks: make grade SUBMISSIONS="my_01.ipynb" (a notebook or a folder)'; exit 2; fi
+	$(PY) -m mlkit.grade $(SUBMISSIONS)
 
 clean:
 	rm -rf build

@@ -57,16 +57,49 @@ def test_student_copies_have_no_outputs_and_keep_every_cell(tmp_path: Path) -> N
     assert "papermill" not in copy.metadata and "widgets" not in copy.metadata
 
 
-def test_student_copies_of_the_project_notebooks(tmp_path: Path) -> None:
+def test_student_versions_of_the_project_notebooks(tmp_path: Path) -> None:
+    """Every cell stays except the teacher's solution cells; code cells lose their solutions, nothing else."""
     sources = build.notebooks()
     if not sources:
         pytest.skip("no notebooks in notebooks/ yet")
     written = build.student(tmp_path, sources)
     assert [p.name for p in written] == [p.name for p in sources]
     for source, copy in zip(sources, written):
-        original, stripped = (nbformat.read(p, as_version=4) for p in (source, copy))
-        assert [c.source for c in stripped.cells] == [c.source for c in original.cells]
-        assert not any(c.get("outputs") for c in stripped.cells), copy.name
+        original, student = (nbformat.read(p, as_version=4) for p in (source, copy))
+        kept = [c for c in original.cells if build.SOLUTION_TAG not in c.metadata.get("tags", [])]
+        assert [c.id for c in student.cells] == [c.id for c in kept], copy.name
+        for teacher, stub in zip(kept, student.cells):
+            if "BEGIN SOLUTION" not in teacher.source and "# SOLUTION" not in teacher.source:
+                assert stub.source == teacher.source, copy.name
+        assert not any(c.get("outputs") for c in student.cells), copy.name
+
+
+STEP = '''def step(theta, grad, alpha):
+    """θ − α g"""
+    # BEGIN SOLUTION
+    return theta - alpha * grad
+    # END SOLUTION
+
+
+answer = 42  # SOLUTION
+exercises.check("step")'''
+
+
+def test_a_solution_becomes_a_stub_and_the_answers_cell_goes(tmp_path: Path) -> None:
+    source = tmp_path / "notebooks"
+    source.mkdir()
+    path = tiny_notebook(source / "00_tiny.ipynb", "Tiny", "print(1)")
+    book = nbformat.read(path, as_version=4)
+    book.cells.append(nbformat.v4.new_code_cell(STEP))
+    answers = nbformat.v4.new_markdown_cell("**Answers.** 42.")
+    answers.metadata["tags"] = ["solution"]
+    book.cells.append(answers)
+    nbformat.write(book, path)
+    build.student(tmp_path / "student", [path])
+    student = nbformat.read(tmp_path / "student" / "00_tiny.ipynb", as_version=4)
+    assert student.cells[-1].source == ('def step(theta, grad, alpha):\n    """θ − α g"""\n    ...\n\n\nanswer = ...\n'
+                                        'exercises.check("step")')
+    assert len(student.cells) == len(book.cells) - 1
 
 
 def test_notebooks_are_listed_in_number_order(tmp_path: Path) -> None:

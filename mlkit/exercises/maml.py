@@ -206,12 +206,6 @@ def check_meta_train_step(meta_train_step: Any) -> None:
     except (TypeError, ValueError, RuntimeError):
         raise Hint(f"meta_train_step should return the meta-loss as a number (loss.item()), got "
                    f"{type(returned).__name__}") from None
-    want_loss = float(reference_meta_loss(start_copy(start), batches[0], ALPHA).detach())
-    if abs(value - want_loss) > 1e-4 * max(1.0, abs(want_loss)):
-        if abs(value - want_loss * batches[0].n_tasks) <= 1e-4 * max(1.0, abs(want_loss * batches[0].n_tasks)):
-            raise Hint("the returned meta-loss is the sum over the tasks: average it (mean over the meta-batch)")
-        raise Hint(f"the returned meta-loss is {value:.4g}; the mean query loss after the step is {want_loss:.4g} "
-                   "(return it before or after the optimiser step: it is the loss you differentiated)")
     one = lambda batch, **kw: (lambda w: reference_meta_loss(w, batch, ALPHA, **kw))  # noqa: E731
     got = [theta[n].detach() for n in start]
     if close(got, list(start.values()), atol=0, rtol=0):
@@ -234,6 +228,12 @@ def check_meta_train_step(meta_train_step: Any) -> None:
         raise Hint("θ after one step differs from MAML's outer step (Finn et al. 2017, Algorithm 2): the meta-loss "
                    "is the mean over tasks of the query loss at each task's θ' (from inner_step on its support set); "
                    "optimizer.zero_grad(), loss.backward(), optimizer.step()")
+    want_loss = float(reference_meta_loss(start_copy(start), batches[0], ALPHA).detach())
+    if abs(value - want_loss) > 1e-4 * max(1.0, abs(want_loss)):
+        if abs(value - want_loss * batches[0].n_tasks) <= 1e-4 * max(1.0, abs(want_loss * batches[0].n_tasks)):
+            raise Hint("the returned meta-loss is the sum over the tasks: average it (mean over the meta-batch)")
+        raise Hint(f"θ moved correctly, but the returned meta-loss is {value:.4g} while the mean query loss of the "
+                   f"adapted weights is {want_loss:.4g}: return the loss you differentiated (loss.item())")
     call(function, "meta_train_step", theta, optimizer, batches[1], ALPHA)
     got = [theta[n].detach() for n in start]
     if not close(got, list(_after_sgd(start, [one(batches[0]), one(batches[1])], lr).values())):
