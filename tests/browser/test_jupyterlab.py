@@ -346,3 +346,69 @@ def test_notebook_runs_in_jupyterlab(
     finally:
         page.close()
         lab.shutdown_kernels()
+
+
+# --- a student version: the student's own code, checked in the page ------------------------------------------
+
+STUDENT_NOTEBOOK = "01_sine_regression"  # its first exercise is `inner_step`, checked in the cell after it
+CELL_OUTPUT = """cell => [...cell.querySelectorAll('.jp-OutputArea-output')].map(out => out.innerText).join('\\n')"""
+
+
+def cell_at(page, index: int):
+    return page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").nth(index)
+
+
+def run_cell(page, index: int, timeout_s: float = 120) -> str:
+    """Select cell ``index``, run it (Shift+Enter) and return its output text once the kernel is idle again."""
+    cell = cell_at(page, index)
+    cell.scroll_into_view_if_needed()
+    cell.locator(".jp-InputPrompt").click()
+    page.keyboard.press("Shift+Enter")
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        prompt = cell.locator(".jp-InputPrompt").inner_text()
+        if re.search(r"\[\d+\]", prompt) and "Idle" in page.locator("#jp-main-statusbar").inner_text():
+            return cell.evaluate(CELL_OUTPUT)
+        time.sleep(0.25)
+    raise AssertionError(f"cell {index} did not finish within {timeout_s:.0f} s")
+
+
+def test_a_student_version_checks_what_the_student_types(browser_context, lab: JupyterLab, screenshots: Path) -> None:
+    """``make student``'s version of notebook 01 in JupyterLab: the check of the stub says it is not written; the
+    student types the inner step into the cell, runs it, runs the check again, and the page shows it passed."""
+    import nbformat
+
+    from mlkit.build import to_student
+
+    teacher = nbformat.read(lab.root_dir / f"{STUDENT_NOTEBOOK}.ipynb", as_version=4)
+    book = nbformat.from_dict(teacher)
+    to_student(book)
+    name = f"student_{STUDENT_NOTEBOOK}.ipynb"
+    nbformat.write(book, lab.root_dir / name)
+    check = next(i for i, c in enumerate(book.cells) if c.source.strip() == 'exercises.check("inner_step")')
+    exercise = check - 1
+    assert "def inner_step" in book.cells[exercise].source and book.cells[exercise].source.rstrip().endswith("...")
+    page = browser_context.new_page()
+    try:
+        open_notebook(page, lab, name)
+        for index, cell in enumerate(book.cells[:check]):
+            if cell.cell_type == "code":
+                assert not ERROR_TEXT.search(run_cell(page, index)), f"{name}: cell {index} failed"
+        before = run_cell(page, check)
+        assert "✗ inner_step: not yet" in before and "still the stub" in before, before
+        editor = cell_at(page, exercise).locator(".jp-InputArea-editor .cm-content")
+        editor.click()
+        page.keyboard.press("Control+a")
+        solution = teacher.cells[[c.id for c in teacher.cells].index(book.cells[exercise].id)].source
+        typed = "\n".join(line for line in solution.splitlines() if "SOLUTION" not in line)  # what a student types
+        page.keyboard.insert_text(typed)
+        run_cell(page, exercise)
+        after = run_cell(page, check)
+        assert after.strip() == "✓ inner_step: passed", after
+        page.screenshot(path=str(screenshots / f"student_{STUDENT_NOTEBOOK}.png"))
+    except BaseException:
+        page.screenshot(path=str(screenshots / f"student_{STUDENT_NOTEBOOK}-failure.png"))
+        raise
+    finally:
+        page.close()
+        lab.shutdown_kernels()
