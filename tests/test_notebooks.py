@@ -1,7 +1,8 @@
 """Every notebook in notebooks/ keeps the project's conventions, checked on the stored file (fast, no kernel):
 
 a first markdown cell that says how long quick and full mode take; a ``parameters`` cell with typed, commented
-``full`` and ``seed``; a third cell validating them; stored outputs from one clean top-to-bottom run; no error output;
+``full`` and ``seed``; a third, collapsed cell validating them; graded exercises with a check cell each; closing
+questions with the answers in the teacher version; stored outputs from one clean top-to-bottom run; no error output;
 no machine path; kernel ``python3``; the ``nbval-ignore-output`` tag only on widget or timing cells, each with a plain
 cell beside it, and nbval markers as tags, never as comments a student reads. Two papermill checks start a kernel for notebook 00 only: a bad ``seed`` stops the run with a message
 naming it, and papermill names an unknown parameter.
@@ -162,6 +163,43 @@ def test_nbval_ignore_output_only_on_widget_or_timing_cells_each_with_a_plain_tw
 def test_nbval_markers_are_cell_tags_not_comments(path: Path) -> None:
     marked = [i for i, cell in enumerate(read(path).cells) if re.search(r"#\s*NBVAL_", cell.source)]
     assert not marked, f"{path.name}: cells {marked} carry an NBVAL comment; use the cell tag nbval-ignore-output"
+
+
+# --- a course, not a report: the notebook's own flow -----------------------------------------------------
+
+@notebook_params
+def test_the_setup_cell_is_collapsed(path: Path) -> None:
+    """Cell 3 (checks, imports, the exercises) is machinery: JupyterLab shows it folded (``jupyter.source_hidden``)."""
+    cell = read(path).cells[2]
+    assert cell.metadata.get("jupyter", {}).get("source_hidden") is True, f"{path.name}: collapse the setup cell"
+
+
+@notebook_params
+def test_the_student_writes_the_algorithm_and_a_check_follows(path: Path) -> None:
+    from mlkit.exercises import exercise_names
+
+    book = read(path)
+    assert book.metadata.get("mlkit", {}).get("exercises") == path.stem, f"{path.name}: metadata mlkit.exercises"
+    checks = [m.group(1) for cell in code_cells(book) for m in [re.match(r'exercises\.check\("(\w+)"\)', cell.source)]
+              if m]
+    assert checks and sorted(set(checks)) == exercise_names(path.stem), f"{path.name}: check cells {checks}"
+
+
+@notebook_params
+def test_it_ends_with_questions_and_the_teacher_version_holds_the_answers(path: Path) -> None:
+    cells = read(path).cells
+    questions = [i for i, c in enumerate(cells) if c.cell_type == "markdown" and c.source.startswith("## Questions")]
+    assert questions, f"{path.name}: end with a '## Questions' section"
+    items = re.findall(r"^\d+\.\s", cells[questions[-1]].source, flags=re.MULTILINE)
+    assert len(items) >= 3, f"{path.name}: at least three closing questions, found {len(items)}"
+    answers = [c for c in cells[questions[-1] + 1:] if "solution" in c.metadata.get("tags", [])]
+    assert answers, f"{path.name}: the answers follow the questions in a cell tagged 'solution' (teacher version)"
+
+
+@notebook_params
+def test_students_are_not_sent_to_the_test_suite(path: Path) -> None:
+    found = [i for i, c in enumerate(read(path).cells) if c.cell_type == "markdown" and re.search(r"\btests/", c.source)]
+    assert not found, f"{path.name}: markdown cells {found} point at tests/, which a student cannot open from here"
 
 
 def test_count_nbval_ignore_output_cells(capsys: pytest.CaptureFixture) -> None:
