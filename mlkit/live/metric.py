@@ -34,9 +34,10 @@ from mlkit.checks import check_choice, check_int, check_range
 from mlkit.evaluate import DRAW_BLOCK, Score, confidence_interval, evaluate
 from mlkit.experiments import omniglot
 from mlkit.experiments.report import QUICK_MARK, load_result
+from mlkit.learners import ConvNet
 from mlkit.meta.matching import MatchingNet
 from mlkit.meta.metric import MetricLearner, check_labels, class_sums
-from mlkit.meta.protonet import squared_distances
+from mlkit.meta.protonet import ProtoNet, squared_distances
 from mlkit.meta.relation import RelationNet
 from mlkit.meta.siamese import Siamese, same_class
 from mlkit.tasks.batch import TaskBatch
@@ -56,19 +57,37 @@ def benchmark_data() -> dict[str, Omniglot]:
     return omniglot.load_data()
 
 
+def build_metric(method: str = "protonet", seed: int = 0) -> MetricLearner:
+    """A fresh Prototypical Network (``"protonet"``) or Matching Network with the simple embedding (``"matching"``) on
+    the benchmark's ConvNet (4 blocks of 64 filters, 28x28 images; its 20-unit head is not used), its weights drawn
+    from ``seed`` without touching the global random numbers: the same ``seed`` gives the same network."""
+    check_choice("method", method, ("protonet", "matching"))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(check_int("seed", seed, 0))
+        learner = ConvNet(in_channels=1, n_classes=20, hidden=64, image_size=28)
+    return ProtoNet(learner) if method == "protonet" else MatchingNet(learner, fce=False)
+
+
+def training_episodes(seed: int = 0, n_way: int = 20, meta_batch: int = 1) -> EpisodeSampler:
+    """The training episodes of ``reproduce omniglot``: ``n_way`` classes drawn across the training alphabets, 1 shot
+    and 5 queries per class, every image distorted (Koch et al. 2015, section 4.1); ``meta_batch`` episodes per draw."""
+    return omniglot.sampler(benchmark_data()["train"], n_way, 1, meta_batch, seed, augment=True,
+                            within_alphabet=False)
+
+
 def train_on_alphabets(meta: MetricLearner, steps: int = 300, seed: int = 0, n_way: int = 20, meta_batch: int = 1,
                        val_checks: int = 6, val_episodes: int = 20, progress: bool = True,
                        device: str = "auto") -> History:
     """Meta-train ``meta`` as ``reproduce omniglot`` does, at a small budget; returns the training ``History``.
 
-    Training episodes: ``n_way`` classes drawn across the training alphabets, 1 shot and 5 queries per class,
-    every image distorted; ``meta_batch`` episodes per step. Validation, ``val_checks`` times: 20-way 1-shot episodes
-    inside Early_Aramaic (the same ``val_episodes`` episodes every time). The model ends on the CPU, in eval mode.
+    Training episodes: ``training_episodes(seed, n_way, meta_batch)``, one draw per step. Validation,
+    ``val_checks`` times: 20-way 1-shot episodes inside Early_Aramaic (the same ``val_episodes`` episodes every time).
+    The model ends on the CPU, in eval mode.
     """
     steps = check_int("steps", steps, 1)
     val_checks = check_int("val_checks", val_checks, 1, steps)
     data = benchmark_data()
-    episodes = omniglot.sampler(data["train"], n_way, 1, meta_batch, seed, augment=True, within_alphabet=False)
+    episodes = training_episodes(seed, n_way, meta_batch)
     validation = omniglot.sampler(data["val"], 20, 1, 1, omniglot.VAL_SEED)
     history = train(meta, episodes, steps, val_sampler=validation, val_every=max(1, steps // val_checks),
                     val_tasks=val_episodes, device=device, seed=seed, log_every=max(1, steps // 30),
