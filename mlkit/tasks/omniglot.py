@@ -275,7 +275,7 @@ class Omniglot(ImageDataset):
         out = []
         for name in self.class_names:
             character, _, turn = name.partition("@rot")
-            found = source._characters.get(character, {})
+            found = dict(zip(source.ids(character), source.drawings(character))) if character in source else {}
             missing = [i for i in ids[character] if i not in found]
             if missing:
                 raise ValueError(f"Omniglot root {str(self.root)!r} has no pen strokes for drawing {character}/"

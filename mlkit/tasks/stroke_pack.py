@@ -66,12 +66,12 @@ def pack(characters: CharacterDrawings, sources: dict[str, str]) -> bytes:
         "t": np.diff(t, prepend=0).astype(np.int32),
     }
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
         for key, array in arrays.items():
             entry = io.BytesIO()
             np.lib.format.write_array(entry, array, allow_pickle=False)
             archive.writestr(zipfile.ZipInfo(f"{key}.npy", date_time=FIXED_TIME), entry.getvalue(),
-                             compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+                             compress_type=zipfile.ZIP_DEFLATED, compresslevel=6)
     return buffer.getvalue()
 
 

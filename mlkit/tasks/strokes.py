@@ -13,25 +13,16 @@ A drawing is a list of strokes, each a float64 array [n, 3] of (x, y, t): the pe
 pixel units (y negative downwards) and the time in milliseconds. ``render_strokes`` (``mlkit.tasks.render``) turns
 one into the image a model reads.
 
-**Rebuilding the shipped file** from the official archives (the two ``strokes_background_small*.zip`` of the
-Omniglot repository's ``python/`` folder, in a folder DIR)::
-
-    python -m mlkit.tasks.strokes pack --from DIR
-
-writes ``mlkit/data/omniglot/strokes_background_small.npz`` (byte for byte the shipped one) with the archives'
-SHA-256 inside, and updates its line in ``mlkit/data/omniglot/SHA256SUMS``; ``--out FILE`` writes elsewhere.
+**Rebuilding the shipped file** from the official archives: ``python -m mlkit.tasks.pack_strokes --from DIR``
+(``mlkit.tasks.pack_strokes``).
 """
 from __future__ import annotations
 
-import argparse
-import hashlib
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
 
-from mlkit.tasks.stroke_files import (STROKE_SOURCES, CharacterDrawings, Drawing, read_stroke_source,
-                                      read_zip)
-from mlkit.tasks.stroke_pack import pack, unpack
+from mlkit.tasks.stroke_files import STROKE_SOURCES, CharacterDrawings, Drawing, read_stroke_source
+from mlkit.tasks.stroke_pack import unpack
 
 PACKED = "strokes_background_small.npz"  # the shipped strokes, beside the shipped images
 
@@ -43,18 +34,26 @@ def _signature(path: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
 
 
-def _load(path: Path) -> tuple[CharacterDrawings, dict[str, str]]:
+def cached_drawings(path: Path) -> tuple[CharacterDrawings, dict[str, str]]:
     """Drawings and recorded sources under ``path``, read once until a file under it changes."""
     return _load_cached(path, _signature(path))
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=8)
 def _load_cached(path: Path, signature: tuple[tuple[str, int, int], ...]) -> tuple[CharacterDrawings, dict[str, str]]:
     if path.is_file() and path.suffix.lower() == ".npz":
         return unpack(path)
-    official = any((path / f"{s}.zip").is_file() or (path / s).is_dir() for s in STROKE_SOURCES)
-    if path.is_dir() and not official and (path / PACKED).is_file():
-        return unpack(path / PACKED)
+    if path.is_dir():
+        sources = [path / f"{s}.zip" if (path / f"{s}.zip").is_file() else path / s for s in STROKE_SOURCES]
+        sources = [s for s in sources if s.exists()]
+        if sources:  # each archive read (and cached) on its own; a character is kept from the first that has it
+            merged: CharacterDrawings = {}
+            for source in sources:
+                for key, drawings in cached_drawings(source.resolve())[0].items():
+                    merged.setdefault(key, drawings)
+            return merged, {}
+        if (path / PACKED).is_file():
+            return cached_drawings(path / PACKED)
     found = read_stroke_source(path)
     for drawings in found.values():
         for strokes in drawings.values():
@@ -89,7 +88,7 @@ class Strokes:
         if not path.exists():
             raise ValueError(f"root must be a folder or file of Omniglot strokes, got {str(path)!r} (not found)")
         self.root = path
-        self._characters, self.sources = _load(path.resolve())
+        self._characters, self.sources = cached_drawings(path.resolve())
         self.class_names = sorted(self._characters)
 
     def __len__(self) -> int:
@@ -129,53 +128,3 @@ class Strokes:
     def __repr__(self) -> str:
         drawings = sum(len(d) for d in self._characters.values())
         return f"Strokes({len(self)} characters, {drawings} drawings, from {self.root})"
-
-
-def sha256(path: Path) -> str:
-    """The hex SHA-256 of a file."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def pack_folder(folder: str | Path, out: str | Path | None = None) -> Path:
-    """Pack every stroke archive in ``folder`` into one ``.npz`` (default: the shipped file, whose line in
-    ``SHA256SUMS`` is then updated); returns the written path."""
-    from mlkit.tasks.omniglot import SHIPPED
-
-    folder = Path(folder).expanduser()
-    archives = [folder / f"{s}.zip" for s in STROKE_SOURCES if (folder / f"{s}.zip").is_file()]
-    if not archives:
-        raise ValueError(f"--from must be a folder holding official stroke archives "
-                         f"({', '.join(s + '.zip' for s in STROKE_SOURCES)}), got {str(folder)!r}")
-    characters: CharacterDrawings = {}
-    for archive in archives:
-        for key, drawings in read_zip(archive).items():
-            characters.setdefault(key, drawings)
-    data = pack(characters, {a.name: sha256(a) for a in archives})
-    target = SHIPPED / PACKED if out is None else Path(out).expanduser()
-    target.write_bytes(data)
-    if out is None:
-        listing = SHIPPED / "SHA256SUMS"
-        lines = [line for line in listing.read_text().splitlines() if not line.endswith(f"  {PACKED}")]
-        listing.write_text("\n".join([*lines, f"{hashlib.sha256(data).hexdigest()}  {PACKED}"]) + "\n")
-    return target
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m mlkit.tasks.strokes pack --from DIR [--out FILE]``."""
-    top = argparse.ArgumentParser(prog="python -m mlkit.tasks.strokes", description="Omniglot pen strokes")
-    sub = top.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("pack", help="pack the official stroke archives of a folder into one compact file")
-    p.add_argument("--from", dest="source", required=True, help="folder holding strokes_background_small1.zip ...")
-    p.add_argument("--out", default=None, help="where to write (default: the file shipped in mlkit/data/omniglot)")
-    args = top.parse_args(argv)
-    try:
-        path = pack_folder(args.source, args.out)
-    except ValueError as error:
-        print(f"error: {error}")
-        return 2
-    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB, SHA-256 {sha256(path)})")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

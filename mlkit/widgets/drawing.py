@@ -221,7 +221,7 @@ class DrawingPad:
         """Draw the canvas afresh from the recorder (white paper, black ink), the preview and the status."""
         from ipycanvas import hold_canvas
 
-        with hold_canvas(self.canvas):
+        with hold_canvas():
             self.canvas.clear()
             self.canvas.fill_style = "white"
             self.canvas.fill_rect(0, 0, self.recorder.canvas_px, self.recorder.canvas_px)
