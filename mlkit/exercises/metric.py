@@ -375,9 +375,9 @@ class ProtoRace(Race):
                     f"mlkit's {self.label} trained alone; fix the exercises above (their checks say more) and run "
                     "this cell again")
         runs = self.largest_difference
-        apart = ("the two runs are the same numbers" if runs == 0 else
-                 "the runs part slowly: your code rounds differently from mlkit's, and training a ConvNet amplifies "
-                 "rounding step by step" if runs > TOLERANCE else "the two runs are the same numbers up to rounding")
+        apart = ("the same numbers, up to float rounding" if runs <= TOLERANCE else
+                 "they part slowly: your code rounds differently from mlkit's (summing in another order), and "
+                 "training a ConvNet amplifies rounding differences step by step")
         return (f"your {self.label} and mlkit's, same seed, same {n} episodes: at every meta-iteration your loss "
                 f"equals mlkit's on the same network and episode within a relative {TOLERANCE:g}: {self.agree()}\n"
                 f"the two training runs differ by at most ≈{runs:.1e} (relative): {apart}\n"
@@ -446,3 +446,27 @@ def race_protonet(prototypes: Any, protonet_loss: Any, steps: int = 60, seed: in
     result = race("ProtoNet", student_step, mlkit_step, batches, progress=progress)
     return ProtoRace(**{name: getattr(result, name) for name in Race.__dataclass_fields__},
                      reference=reference[:len(result.student)])
+
+
+def matching_with_yours(cosine_attention: Any, matching_probabilities: Any, meta: Any, batch: TaskBatch) -> str:
+    """One line: the student's ``cosine_attention`` and ``matching_probabilities`` on the embeddings a trained
+    ``MatchingNet`` (simple embedding) computes for the first episode of ``batch``, against that network's own class
+    probabilities. Never raises for a mistake in the student's code."""
+    from mlkit.meta.metric import check_labels
+
+    with torch.no_grad():
+        support, query = meta.embed_episode(batch.x_support[:1], batch.x_query[:1])  # [1, S, F], [1, Q, F]
+        n_way = check_labels("y_support", batch.y_support[:1], batch.x_support[:1])
+        want = meta.class_scores(support, batch.y_support[:1], query, n_way)[0]  # [Q, N]
+        try:
+            attention = call(student_function(cosine_attention, "cosine_attention", ("query", "support")),
+                             "cosine_attention", query[0], support[0])
+            got = call(student_function(matching_probabilities, "matching_probabilities",
+                                        ("attention", "y_support", "n_way")),
+                       "matching_probabilities", attention, batch.y_support[0], n_way)
+            got = expect_tensor(got, "your ŷ", tuple(want.shape))
+        except Hint as hint:
+            return f"your Matching Network could not run on this episode: {hint}"
+    return (f"your cosine_attention and matching_probabilities on the trained network's embeddings of this episode "
+            f"give its class probabilities (within 1e-5): {close(got, want, atol=1e-5)} (largest difference "
+            f"≈{largest_difference(got, want):.0e})")

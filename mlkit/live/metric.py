@@ -8,10 +8,15 @@ episode's classes drawn from one alphabet (the one-shot task of Lake et al. 2015
 What the notebook shows, and ``tests/live/test_metric.py`` checks, through the same functions:
 
 - ``train_on_alphabets`` / ``held_out_accuracy``: a live meta-training run and its score on the test alphabets;
+- ``build_metric`` / ``training_episodes``: the networks and the training episodes, seeded (the student's ProtoNet
+  races mlkit's on them: ``mlkit.exercises.metric.race_protonet``);
+- ``linear_reading``: eq. 2 of Snell et al. (2017) read as a linear classifier on the embedding (their section 2.4);
 - ``prototype_view``: one episode embedded by a Prototypical Network, with its prototypes (Snell, Swersky & Zemel
   2017, eq. 1), nearest-prototype predictions (eq. 2) and a class-separation ratio;
 - ``matching_attention`` / ``own_class_attention``: the attention of Matching Networks over the support set (Vinyals
   et al. 2016, eqs. 1-2) and how much of it falls on the query's own class, against its ceiling for cosine attention;
+- ``matching_against_prototypes``: with the same distance and one shot, the two methods' probabilities coincide
+  (Snell et al. 2017, section 2.5);
 - ``relation_against_distance``: Relation Network scores (Sung et al. 2018, eq. 1) beside the squared distance to
   the class mean that Prototypical Networks use;
 - ``siamese_pairs``: the pair probabilities of a Siamese network (Koch, Zemel & Salakhutdinov 2015, section 3.1),
@@ -248,6 +253,37 @@ def prototype_view(meta: MetricLearner, batch: TaskBatch, distance: str = "eucli
                          distance_matrix(query[0], prototypes, distance), distance)
 
 
+@dataclass
+class LinearReading:
+    """Eq. 2's logits beside a linear layer with weights 2 c_k and biases −‖c_k‖² (Snell et al. 2017, section 2.4),
+    on one episode: they differ by −‖f(x)‖², the same number for every class of a query."""
+
+    spread: float  # largest difference, over queries, between the classes' shifts (0 up to rounding)
+    shift_error: float  # largest |shift + ‖f(x)‖²|
+    scale: float  # largest ‖f(x)‖² + ‖c_k‖²: the size of the numbers both computations round
+    same_softmax: bool  # the two softmaxes agree (within 1e-5)
+
+    def holds(self, tolerance: float = 1e-5) -> bool:
+        """The shift is one number per query and equals −‖f(x)‖², up to float rounding (``tolerance`` × scale)."""
+        return self.spread <= tolerance * self.scale and self.shift_error <= tolerance * self.scale
+
+
+def linear_reading(meta: MetricLearner, batch: TaskBatch) -> LinearReading:
+    """Compare ``meta``'s ProtoNet logits −‖f(x) − c_k‖² on the first episode of ``batch`` with the linear layer
+    w_k = 2 c_k, b_k = −‖c_k‖² on the same embedding."""
+    with torch.no_grad():
+        support, query = meta.embed_episode(batch.x_support[:1], batch.x_query[:1])  # [1, S, F], [1, Q, F]
+        n_way = check_labels("y_support", batch.y_support[:1], batch.x_support[:1])
+        c = class_sums(support, batch.y_support[:1], n_way, mean=True)[0]  # [N, F]
+        logits = -distance_matrix(query[0], c)  # [Q, N]
+        linear = query[0] @ (2 * c).T - (c ** 2).sum(-1)  # [Q, N]
+        norms = (query[0] ** 2).sum(-1, keepdim=True)  # [Q, 1] ‖f(x)‖²
+    shift = logits - linear
+    return LinearReading(float((shift.max(-1).values - shift.min(-1).values).max()),
+                         float((shift + norms).abs().max()), float(norms.max() + (c ** 2).sum(-1).max()),
+                         bool(torch.allclose(logits.softmax(-1), linear.softmax(-1), atol=1e-5)))
+
+
 # ----- Matching Networks -----------------------------------------------------------------------------------------
 
 def matching_attention(meta: MatchingNet, batch: TaskBatch) -> Tensor:
@@ -256,6 +292,21 @@ def matching_attention(meta: MatchingNet, batch: TaskBatch) -> Tensor:
     with torch.no_grad():
         support, query = meta.embed_episode(batch.x_support, batch.x_query)
         return meta.attention(support, query)
+
+
+def matching_against_prototypes(meta: MetricLearner, batch: TaskBatch) -> float:
+    """The largest difference between two class probabilities on the first episode of ``batch``, both from ``meta``'s
+    embedding and the squared Euclidean distance: a Matching Network's vote (a softmax over the support images of
+    −d(f(x), f(x_i)), summed per class) and a Prototypical Network's softmax over the classes of −d(f(x), c_k).
+    Zero with one shot per class (Snell et al. 2017, section 2.5)."""
+    with torch.no_grad():
+        support, query = meta.embed_episode(batch.x_support[:1], batch.x_query[:1])  # [1, S, F], [1, Q, F]
+        n_way = check_labels("y_support", batch.y_support[:1], batch.x_support[:1])
+        vote = torch.bmm((-squared_distances(query, support)).softmax(-1),
+                         F.one_hot(batch.y_support[:1], n_way).to(support.dtype))  # [1, Q, N]
+        c = class_sums(support, batch.y_support[:1], n_way, mean=True)  # [1, N, F]
+        prototypical = (-squared_distances(query, c)).softmax(-1)  # [1, Q, N]
+    return float((vote - prototypical).abs().max())
 
 
 def attention_mass(attention: Tensor, y_support: Tensor, y_query: Tensor) -> Tensor:

@@ -114,7 +114,10 @@ def plot_prototype_view(view: PrototypeView, title: str = "") -> tuple:
     share = pca.explained_variance_ratio_
     ax.set_xlabel(f"PC 1 ({100 * share[0]:.0f} % of the variance)")
     ax.set_ylabel(f"PC 2 ({100 * share[1]:.0f} % of the variance)")
-    ax.set_title(title or f"{view.n_way}-way episode, {view.distance} distance: decision regions in the PCA plane",
+    shots = len(view.y_support) // view.n_way
+    ax.set_title(title or f"The nearest prototype labels {100 * view.accuracy:.0f} % of the queries right ({view.n_way}"
+                          f"-way {shots}-shot, {view.distance}; chance {100 / view.n_way:.0f} %)\nregions: the class "
+                          "of the nearest prototype at each point of the plane; circled: queries labelled wrong",
                  fontsize=9)
     cell = np.clip(((query - low) / (high - low) * GRID).astype(int), 0, GRID - 1)  # [Q, 2] pixel (x, y)
     in_plane = regions[cell[:, 1], cell[:, 0]]  # [Q] region under each projected query
@@ -123,9 +126,10 @@ def plot_prototype_view(view: PrototypeView, title: str = "") -> tuple:
 
 
 def plot_attention(attentions: Mapping[str, Tensor], y_support: Tensor, y_query: Tensor,
-                   masses: Mapping[str, float] | None = None):
+                   masses: Mapping[str, float] | None = None, title: str = ""):
     """Heat maps of attention [Q, S] (rows: queries, columns: support images, both grouped by class), one panel per
-    entry of ``attentions``; lines mark the class blocks, whose diagonal holds each query's own class."""
+    entry of ``attentions``; lines mark the class blocks, whose diagonal holds each query's own class. ``title``:
+    the figure's (its takeaway)."""
     fig, axes = plt.subplots(1, len(attentions), figsize=(4.4 * len(attentions), 4.0), squeeze=False)
     top = max(float(a.max()) for a in attentions.values())
     s_edges = np.flatnonzero(np.diff(y_support.numpy())) + 0.5
@@ -141,6 +145,8 @@ def plot_attention(attentions: Mapping[str, Tensor], y_support: Tensor, y_query:
         ax.set_xlabel("support image (grouped by class)")
         ax.set_ylabel("query (grouped by class)")
         fig.colorbar(image, ax=ax, label="attention a(query, support image)")
+    if title:
+        fig.suptitle(title, fontsize=10)
     return finish(fig)
 
 
@@ -159,9 +165,10 @@ def plot_relation(result: RelationPairs, title: str = ""):
     return finish(fig)
 
 
-def plot_siamese(result: SiamesePairs, query: int = 0):
+def plot_siamese(result: SiamesePairs, query: int = 0, title: str = ""):
     """Left: the pair probabilities p of same-class and different-class pairs. Right: one query's p for every
-    support image (its own class's in red); its predicted class is the one of the tallest bar."""
+    support image (its own class's in red); its predicted class is the one of the tallest bar. ``title``: the
+    figure's (its takeaway)."""
     p, same = result.p, result.same
     fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.3))
     bins = np.linspace(0, 1, 26)
@@ -184,4 +191,6 @@ def plot_siamese(result: SiamesePairs, query: int = 0):
                     f"({'right' if own[picked] else 'wrong'} class)", fontsize=9)
     right.legend(handles=[Line2D([], [], ls="", marker="s", color="tab:red", label="its own class"),
                           Line2D([], [], ls="", marker="s", color="0.55", label="other classes")], fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
     return finish(fig)

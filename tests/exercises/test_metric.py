@@ -238,7 +238,7 @@ def test_the_race_of_a_correct_protonet_gives_the_same_numbers() -> None:
     assert race.agree() and race.equation_difference < 1e-6 and race.largest_difference == 0.0
     assert race.speedup > 0
     report = race.report()
-    assert "within a relative 0.0001: True" in report and "the two runs are the same numbers" in report
+    assert "within a relative 0.0001: True" in report and "the same numbers, up to float rounding" in report
 
 
 def test_a_correct_protonet_that_rounds_differently_still_agrees_step_by_step() -> None:
@@ -259,3 +259,16 @@ def test_the_race_of_a_stub_reports_it_and_mlkit_trains_alone() -> None:
     assert "`prototypes` is not defined yet" in undefined.error
     shaped = metric.race_protonet(lambda s, y, n: s[:3], protonet_loss, steps=1, progress=False)
     assert "expected (20, 64): see its check" in shaped.error
+
+
+def test_the_students_matching_network_on_a_trained_embedding_is_compared_in_one_line() -> None:
+    from mlkit.live.metric import build_metric, sub_episode, view_episode
+
+    meta = build_metric("matching", 0).eval()
+    episode = sub_episode(view_episode(0), 5, 2)
+    line = metric.matching_with_yours(cosine_attention, matching_probabilities, meta, episode)
+    assert "give its class probabilities (within 1e-5): True" in line, line
+    assert "False" in metric.matching_with_yours(lambda q, s: (q @ s.T).softmax(-1), matching_probabilities, meta,
+                                                 episode)
+    stub = metric.matching_with_yours(cosine_attention, lambda a, y, n: None, meta, episode)
+    assert stub.startswith("your Matching Network could not run on this episode: `matching_probabilities` returned")
