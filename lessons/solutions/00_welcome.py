@@ -1,4 +1,4 @@
-"""Code solutions for lessons/00_welcome.md (exercises 1-3 and 5). Run: python lessons/solutions/00_welcome.py"""
+"""Code solutions for lessons/00_welcome.md (exercises 1, 2 and 4). Run: python lessons/solutions/00_welcome.py"""
 import torch
 
 from mlkit.tasks import EpisodeSampler, Glyphs, SineTasks
@@ -12,16 +12,8 @@ def flat_predictor_mse(n_tasks: int = 100_000) -> tuple[float, float]:
     return analytic, float((batch.y_query**2).mean())
 
 
-def twenty_way_five_shot() -> tuple[int, int, bool]:
-    """Exercise 2: image counts of a 20-way 5-shot episode and the label balance of its support set."""
-    sampler = EpisodeSampler(Glyphs(split="test"), n_way=20, k_shot=5, q_query=3, meta_batch=4, seed=0)
-    batch = sampler.sample()
-    balanced = all(torch.equal(torch.bincount(batch.y_support[t]), torch.full((20,), 5)) for t in range(4))
-    return batch.x_support.shape[1], batch.x_query.shape[1], balanced
-
-
 def too_many_shots() -> str:
-    """Exercise 3: the message for k_shot + q_query larger than the images of a class."""
+    """Exercise 2: the message for k_shot + q_query larger than the images of a class."""
     try:
         EpisodeSampler(Glyphs(split="test"), k_shot=18, q_query=5)
     except ValueError as error:
@@ -30,7 +22,7 @@ def too_many_shots() -> str:
 
 
 def best_single_curve_mse(n_tasks: int = 20_000, n_points: int = 201) -> tuple[float, float]:
-    """Exercise 5: the query MSE of the best *single* curve for all thesis sine tasks, E_x[Var_tasks(y | x)], and of
+    """Exercise 4: the query MSE of the best *single* curve for all thesis sine tasks, E_x[Var_tasks(y | x)], and of
     the flat predictor 0 on the same draws, by Monte Carlo over tasks on a grid of x in [-5, 5]."""
     tasks = SineTasks(k_shot=1, meta_batch=n_tasks, seed=0)
     grid = torch.linspace(-5.0, 5.0, n_points).view(1, -1, 1).expand(n_tasks, -1, -1)  # [T, n, 1]
@@ -42,7 +34,6 @@ def best_single_curve_mse(n_tasks: int = 20_000, n_points: int = 201) -> tuple[f
 if __name__ == "__main__":
     analytic, sampled = flat_predictor_mse()
     print(f"flat predictor MSE: analytic {analytic:.3f}, Monte-Carlo {sampled:.3f}")
-    print("20-way 5-shot episode (support, query, balanced):", twenty_way_five_shot())
     print(too_many_shots())
     best, flat = best_single_curve_mse()
     print(f"best single curve for all tasks: MSE {best:.2f} (the flat predictor 0: {flat:.2f})")

@@ -18,10 +18,6 @@ def test_flat_predictor_mse_is_about_4_25():
     assert abs(sampled - analytic) < 0.1
 
 
-def test_twenty_way_episode_counts():
-    assert load().twenty_way_five_shot() == (100, 60, True)
-
-
 def test_too_many_shots_message():
     assert load().too_many_shots() == (
         "k_shot + q_query must be <= 20 (the images per class of glyphs test), got 18 + 5 = 23"
