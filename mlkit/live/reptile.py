@@ -18,14 +18,18 @@ Streams: training tasks from ``seed``, validation tasks from ``seed + 1``, test 
 """
 from __future__ import annotations
 
+import json
+import time
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
 from mlkit.analysis.expansion import METHODS, Batch, loglog_slope, residuals, split_batches
-from mlkit.checks import check_choice, check_int
+from mlkit.checks import check_choice, check_int, check_positive
 from mlkit.evaluate import Score, evaluate
 from mlkit.experiments import maml_vs_reptile
 from mlkit.learners import MLP
@@ -91,8 +95,10 @@ class LiveRun:
     seed: int
 
 
-def train_method(method: str, iterations: int = QUICK_ITERATIONS, seed: int = 0, progress: bool = True) -> LiveRun:
-    """Meta-train ``method`` ("maml", "fomaml" or "reptile") on sine tasks with the comparison's protocol.
+def train_method(method: str, iterations: int = QUICK_ITERATIONS, seed: int = 0, progress: bool = True,
+                 alpha: float = ALPHA) -> LiveRun:
+    """Meta-train ``method`` ("maml", "fomaml" or "reptile") on sine tasks with the comparison's protocol, inner
+    step size ``alpha`` (the comparison's 0.01 by default).
 
     Validation every tenth of the run on the same ``VAL_TASKS`` tasks: query MSE after one plain SGD step of α on
     the 10 support points (what ``adapt(steps=1)`` does for all three methods), so the curves are comparable.
@@ -100,7 +106,10 @@ def train_method(method: str, iterations: int = QUICK_ITERATIONS, seed: int = 0,
     check_choice("method", method, METHODS)
     iterations = check_int("iterations", iterations, VAL_POINTS)
     seed = check_int("seed", seed, 0)
+    alpha = check_positive("alpha", alpha)
     meta = maml_vs_reptile.build(method, "sine", seed)
+    meta.alpha = alpha  # MAML, first-order MAML and Reptile all read their inner step from .alpha
+    meta.hparams["alpha"] = alpha
     tasks = maml_vs_reptile.sampler("sine", "train", seed, maml_vs_reptile.FAMILIES["sine"]["meta_batch"],
                                     reptile=method == "reptile")
     history = train(meta, tasks, iterations, val_sampler=maml_vs_reptile.sampler("sine", "val", seed + 1, VAL_TASKS),
@@ -110,7 +119,7 @@ def train_method(method: str, iterations: int = QUICK_ITERATIONS, seed: int = 0,
 
 
 def one_step_scores(runs: dict[str, LiveRun], n_tasks: int = TEST_TASKS) -> dict[str, Score]:
-    """Query MSE after one plain SGD step of α from each run's θ, on the same ``n_tasks`` new tasks (seed + 2):
+    """Query MSE after one plain SGD step of its α from each run's θ, on the same ``n_tasks`` new tasks (seed + 2):
     the same test for every method (a ``MAML`` wrapper around its learner), so the scores pair task by task."""
     seeds = {run.seed for run in runs.values()}
     if len(seeds) != 1:
@@ -118,7 +127,105 @@ def one_step_scores(runs: dict[str, LiveRun], n_tasks: int = TEST_TASKS) -> dict
     seed = seeds.pop()
     scores = {}
     for method, run in runs.items():
-        tester = MAML(run.meta.learner, "regression", steps=1, alpha=ALPHA)
+        tester = MAML(run.meta.learner, "regression", steps=1, alpha=run.meta.alpha)
         scores[method] = evaluate(tester, maml_vs_reptile.sampler("sine", "test", seed + 2, 100),
                                   n_tasks=check_int("n_tasks", n_tasks, 1))
     return scores
+
+
+# ----- the α sweep: the three methods trained at several step sizes (notebook 05's explorer) ---------------------
+
+SWEEP_ALPHAS = (0.001, 0.003, 0.01, 0.03, 0.1)  # inner step sizes of the sweep, around the comparison's 0.01
+SWEEP_FILE = Path(__file__).resolve().parents[1] / "results" / "maml-vs-reptile-alphas.json"
+SWEEP_COMMAND = "python -m mlkit.live.reptile"
+GAPS = (("fomaml", "maml"), ("reptile", "fomaml"))  # (worse, better) pairs whose paired differences are kept
+
+
+def alpha_key(alpha: float) -> str:
+    """How an α names its entry of the sweep: ``0.01`` -> ``"0.01"``."""
+    return f"{alpha:g}"
+
+
+def alpha_sweep(iterations: int = QUICK_ITERATIONS, seed: int = 0, alphas: tuple[float, ...] = SWEEP_ALPHAS,
+                n_tasks: int = TEST_TASKS, progress: bool = True) -> dict[str, Any]:
+    """Every method trained at every α of ``alphas`` with ``train_method`` (same tasks, same iterations) and scored
+    with ``one_step_scores``; a JSON-able dict:
+
+    ``{"iterations", "seed", "alphas", "command", "wall_s", "runs": {α: {method: {"val_steps", "val_metric",
+    "diverged_at", "test": {"mean", "ci95", "n"} or None}}}, "gaps": {α: {"fomaml-maml": {"mean", "ci95"}, ...}}}``
+
+    (α written by ``alpha_key``; a run whose training or test adaptation diverged has ``test`` None).
+    """
+    from mlkit.checks import Diverged
+    from mlkit.live.sine import paired_gap
+
+    iterations = check_int("iterations", iterations, VAL_POINTS)
+    seed = check_int("seed", seed, 0)
+    alphas = tuple(check_positive("alpha", a) for a in alphas)
+    start = time.perf_counter()
+    result: dict[str, Any] = {"iterations": iterations, "seed": seed, "alphas": list(alphas), "n_tasks": n_tasks,
+                              "command": SWEEP_COMMAND + (f" --iterations {iterations}" if iterations != QUICK_ITERATIONS
+                                                          else "") + (f" --seed {seed}" if seed else ""),
+                              "runs": {}, "gaps": {}}
+    for alpha in alphas:
+        runs = {m: train_method(m, iterations, seed, progress, alpha=alpha) for m in METHODS}
+        scores = {}
+        for method, run in runs.items():
+            try:
+                scores[method] = None if run.history.diverged else one_step_scores({method: run}, n_tasks)[method]
+            except Diverged:
+                scores[method] = None
+        key = alpha_key(alpha)
+        result["runs"][key] = {m: {"val_steps": list(runs[m].history.val_steps),
+                                   "val_metric": [float(v) for v in runs[m].history.val_metric],
+                                   "diverged_at": runs[m].history.diverged_at,
+                                   "test": None if scores[m] is None else scores[m].as_dict()} for m in METHODS}
+        result["gaps"][key] = {f"{w}-{b}": None if scores[w] is None or scores[b] is None else
+                               {k: v for k, v in paired_gap(scores[w], scores[b]).as_dict().items() if k != "metric"}
+                               for w, b in GAPS}
+    result["wall_s"] = time.perf_counter() - start
+    return result
+
+
+def load_sweep(path: str | Path = SWEEP_FILE) -> dict[str, Any]:
+    """The α sweep stored at ``path`` (by default the one shipped with mlkit, made by ``SWEEP_COMMAND``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"no α sweep at {path}: run `{SWEEP_COMMAND}` first")
+    return json.loads(path.read_text())
+
+
+def sweep(iterations: int = QUICK_ITERATIONS, seed: int = 0, progress: bool = True) -> dict[str, Any]:
+    """The shipped α sweep when it was made with ``iterations`` and ``seed``; otherwise ``alpha_sweep`` computed now
+    (15 trainings: minutes)."""
+    iterations, seed = check_int("iterations", iterations, VAL_POINTS), check_int("seed", seed, 0)
+    if SWEEP_FILE.is_file():
+        shipped = load_sweep()
+        if (shipped["iterations"], shipped["seed"], tuple(shipped["alphas"])) == (iterations, seed, SWEEP_ALPHAS):
+            return shipped
+    return alpha_sweep(iterations, seed, progress=progress)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m mlkit.live.reptile [--iterations N] [--seed S] [--out FILE]``: run the α sweep and write it."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog=SWEEP_COMMAND, description="MAML, first-order MAML and Reptile trained at "
+                                     f"the inner step sizes {', '.join(map(alpha_key, SWEEP_ALPHAS))} on sine tasks")
+    parser.add_argument("--iterations", type=int, default=QUICK_ITERATIONS, help="meta-iterations per run")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=SWEEP_FILE, help="the JSON file to write")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    result = alpha_sweep(args.iterations, args.seed)
+    args.out.write_text(json.dumps(result, indent=1, allow_nan=False) + "\n")
+    for key, runs in result["runs"].items():
+        tests = ", ".join(f"{LABELS[m]} {'diverged' if r['test'] is None else format(r['test']['mean'], '.3f')}"
+                          for m, r in runs.items())
+        print(f"α = {key}: query MSE after one step: {tests}")
+    print(f"{args.out} written in {result['wall_s']:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

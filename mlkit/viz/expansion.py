@@ -4,7 +4,7 @@ coefficients of each method's expected gradient.
 Each plotting function returns a closed figure (``mlkit.viz.tasks.finish``): end a notebook cell with it to show it."""
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -60,9 +60,11 @@ def plot_residuals(alphas: Sequence[float], found: Mapping[str, np.ndarray], alp
     return finish(fig)
 
 
-def plot_coefficients(found: Expectations):
+def plot_coefficients(found: Expectations, alpha: float | None = None, title: str = ""):
     """Bars: the coefficients of A and of αB in each method's expected gradient, the predicted ones (hatched) beside the
-    ones read off the exact gradients (with ±2 standard errors), and the size of each contribution ‖a·A‖, ‖α·b·B‖."""
+    ones read off the exact gradients (with ±2 standard errors), and the size of each contribution ‖a·A‖, ‖α·b·B‖ at
+    the step size ``alpha`` (default: the α of the measurement; A and B themselves do not depend on α)."""
+    size_alpha = found.alpha if alpha is None else float(alpha)
     fig, (ax_a, ax_b, ax_size) = plt.subplots(1, 3, figsize=(11, 3.4))
     x = np.arange(len(METHODS))
     for ax, term, index in ((ax_a, "A", 0), (ax_b, "B", 1)):
@@ -76,12 +78,14 @@ def plot_coefficients(found: Expectations):
         ax.legend(fontsize=8)
     norm_a, norm_b = np.linalg.norm(found.A.mean), np.linalg.norm(found.B.mean)
     size_a = [found.coefficients[m][0] * norm_a for m in METHODS]
-    size_b = [found.alpha * found.coefficients[m][1] * norm_b for m in METHODS]
+    size_b = [size_alpha * found.coefficients[m][1] * norm_b for m in METHODS]
     ax_size.bar(x - 0.2, size_a, 0.4, color="0.75", label="‖a·A‖")
     ax_size.bar(x + 0.2, size_b, 0.4, color=[COLORS[m] for m in METHODS], label="‖α·b·B‖")
     ax_size.set_xticks(x, [LABELS[m] for m in METHODS], fontsize=8)
-    ax_size.set_title(f"size of each contribution (α = {found.alpha:g})", fontsize=10)
+    ax_size.set_title(f"size of each contribution at α = {size_alpha:g}", fontsize=10)
     ax_size.legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
     return finish(fig)
 
 
@@ -96,4 +100,36 @@ def plot_validation_curves(histories: Mapping[str, object], ylabel: str = "valid
     ax.set_xlabel("meta-iteration"), ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8, loc="lower left")
+    return finish(fig)
+
+
+def plot_sweep(sweep: Mapping[str, Any], alpha: float, title: str = ""):
+    """The α sweep (``mlkit.live.reptile.alpha_sweep``) at one step size: left, the three methods' validation curves
+    (query MSE after one SGD step of α) when trained with ``alpha``; right, every method's test error after one step
+    against α, with 95% intervals, the chosen α marked."""
+    from mlkit.live.reptile import alpha_key
+
+    runs = sweep["runs"][alpha_key(alpha)]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10.5, 3.4), gridspec_kw={"width_ratios": [1.2, 1]})
+    for m in METHODS:
+        run = runs[m]
+        left.plot(run["val_steps"], run["val_metric"], marker="o", ms=3, color=COLORS[m], label=LABELS[m])
+    top = max(v for a in sweep["runs"].values() for r in a.values() for v in r["val_metric"] if np.isfinite(v))
+    left.set_ylim(0, 1.05 * top)  # the same scale at every α, so that moving α moves the curves, not the axis
+    left.set_xlabel("meta-iteration"), left.set_ylabel("validation MSE after one SGD step")
+    left.set_title(f"trained with α = {alpha:g}", fontsize=10)
+    left.legend(fontsize=8, loc="lower left")
+    alphas = np.asarray(sweep["alphas"], dtype=float)
+    for offset, m in zip((0.94, 1.0, 1.06), METHODS):
+        tests = [sweep["runs"][alpha_key(a)][m]["test"] for a in alphas]
+        means = np.array([np.nan if t is None else t["mean"] for t in tests])
+        errors = np.array([np.nan if t is None else t["ci95"] for t in tests])
+        right.errorbar(alphas * offset, means, yerr=errors, marker="o", ms=4, capsize=2, color=COLORS[m],
+                       ls="--" if m == "reptile" else "-", label=LABELS[m])
+    right.axvspan(alpha / 1.25, alpha * 1.25, color="0.85", zorder=0)
+    right.set_xscale("log")
+    right.set_xlabel("inner step size α"), right.set_ylabel(f"test MSE after one step ({sweep['n_tasks']} tasks)")
+    right.set_title(f"after {sweep['iterations']} meta-iterations, at every α", fontsize=10)
+    if title:
+        fig.suptitle(title, fontsize=10)
     return finish(fig)

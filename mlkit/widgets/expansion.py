@@ -1,64 +1,78 @@
-"""The α and k explorer of notebook 05: the first-order expansion of the three meta-gradients, recomputed live.
+"""The α explorer of notebook 05: MAML, first-order MAML and Reptile trained with the inner step size α you choose.
 
-Weng (2018), "Reptile vs FOMAML", after Nichol, Achiam & Schulman (2018), §5: for one sine task, k mini-batches of
-10 points and step size α, every term of the expansion (``mlkit.analysis.expansion``) is computed exactly in float64
-and printed, and the residual of each method's first-order expansion is drawn against α on log-log axes (slope 2
-where the expansion holds). The model is the sine MLP 1-40-40-1 after a few MAML steps (``demo_learner``, from
-``mlkit.live.reptile``: at the initial θ every bias is 0 and every ReLU kink sits at x = 0, among the data), trained
-once per process and cached, so a redraw takes a fraction of a second.
+Per unit of A (the joint-training direction), MAML's expected meta-gradient weighs B (the within-task generalisation
+direction) by 2α, first-order MAML's by α and Reptile's by α/2 (Nichol, Achiam & Schulman 2018, §5.1; k = 2): at a
+tiny α all three follow A alone and their training curves coincide; as α grows the B term steers and the curves
+part. The explorer shows the three trained at the α of the slider — validation curves, and the test error after one
+step at every α — from ``mlkit.live.reptile.sweep`` (15 trainings, shipped precomputed and loaded once), so a redraw
+is one plot.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
-import numpy as np
 from IPython.display import display
 
-from mlkit.analysis.expansion import METHODS, expansion_terms, meta_gradients, residuals
-from mlkit.checks import check_int, check_positive
-from mlkit.live.reptile import ALPHAS, MAX_K, POINTS, demo_batches, demo_learner
-from mlkit.viz.expansion import LABELS, format_rows, plot_residuals, term_rows
+from mlkit.analysis.expansion import METHODS
+from mlkit.live.reptile import GAPS, SWEEP_ALPHAS, alpha_key
+from mlkit.viz.expansion import LABELS, plot_sweep
 from mlkit.widgets import explore
 
-__all__ = ["ALPHAS", "MAX_K", "POINTS", "demo_batches", "demo_learner", "expansion_at", "expansion_explorer",
-           "show_expansion"]
+__all__ = ["nearest_alpha", "show_sweep", "sweep_explorer", "sweep_table"]
 
 
-def expansion_at(alpha: float = 0.01, k: int = 2, train_steps: int = 50, task_seed: int = 0) -> dict[str, Any]:
-    """Every term at step size ``alpha`` after ``k`` steps, the residuals over ``ALPHAS`` and their slopes."""
-    alpha = check_positive("alpha", alpha)
-    k = check_int("k", k, 1, MAX_K)
-    learner, batches = demo_learner(train_steps, task_seed), demo_batches(task_seed)[:k]
-    terms = expansion_terms(learner, "regression", batches, k=k)
-    exact = meta_gradients(learner, "regression", batches, alpha, k=k)
-    grid = np.unique(np.append(ALPHAS, alpha))
-    found = residuals(learner, "regression", batches, grid, k=k)
-    return {"alpha": alpha, "k": k, "rows": term_rows(terms, exact, alpha), "alphas": grid, "residuals": found}
+def nearest_alpha(sweep: Mapping[str, Any], alpha: float) -> float:
+    """The step size of ``sweep`` closest to ``alpha`` on a log scale."""
+    import math
+
+    return min(sweep["alphas"], key=lambda a: abs(math.log(a) - math.log(alpha)))
 
 
-def show_expansion(alpha: float = 0.01, k: int = 2, train_steps: int = 50, task_seed: int = 0) -> None:
-    """Print the table of terms and each method's residual at ``alpha``; draw the log-log residual plot."""
-    out = expansion_at(alpha, k, train_steps, task_seed)
-    title = f"k = {out['k']} gradient evaluations; the line marks α = {out['alpha']:.3g}"
-    if k == 1:
-        print("k = 1: every method is the plain gradient g(0); the expansion is exact (residual 0).")
-    else:
-        display(plot_residuals(out["alphas"], out["residuals"], out["alpha"], title))
-    print(format_rows(out["rows"]))
-    at = int(np.flatnonzero(np.isclose(out["alphas"], out["alpha"]))[0])
-    print("  ".join(f"{LABELS[m]} residual = {out['residuals'][m][at]:.3g}" for m in METHODS))
+def _score(test: Mapping[str, float] | None) -> str:
+    return "diverged" if test is None else f"{test['mean']:.2f} ± {test['ci95']:.2f}"
 
 
-def expansion_explorer(alpha: float = 0.01, k: int = 2, train_steps: int = 50, task_seed: int = 0):
-    """Sliders for the inner step size α and the number of gradient steps k, starting at ``alpha`` and ``k``;
-    redraws ``show_expansion``."""
+def show_sweep(alpha: float = 0.01, sweep: Mapping[str, Any] | None = None) -> None:
+    """Draw the three methods trained with ``alpha`` (``plot_sweep``) and print their test MSE after one step, and
+    the paired differences that rank them."""
+    from mlkit.live.reptile import load_sweep
+
+    sweep = load_sweep() if sweep is None else sweep
+    alpha = nearest_alpha(sweep, alpha)
+    runs, gaps = sweep["runs"][alpha_key(alpha)], sweep["gaps"][alpha_key(alpha)]
+    display(plot_sweep(sweep, alpha, title=f"Trained with α = {alpha:g}: the larger α, the more the B term steers, "
+                                           "and the earlier and further the three part"))
+    for m in METHODS:
+        print(f"{LABELS[m]:17s} test MSE after one step {_score(runs[m]['test'])}")
+    for worse, better in GAPS:
+        gap = gaps[f"{worse}-{better}"]
+        print(f"{LABELS[worse]} minus {LABELS[better]}, paired by task: " +
+              ("–" if gap is None else f"{gap['mean']:.2f} ± {gap['ci95']:.2f}"))
+
+
+def sweep_table(sweep: Mapping[str, Any]) -> str:
+    """The sweep's numbers as text, one line per α: each method's test MSE after one step (the explorer's plain
+    twin prints it)."""
+    width = max(len(LABELS[m]) for m in METHODS) + 14
+    lines = ["α      " + "".join(f"{LABELS[m]:>{width}s}" for m in METHODS)]
+    for alpha in sweep["alphas"]:
+        runs = sweep["runs"][alpha_key(alpha)]
+        lines.append(f"{alpha:<6g} " + "".join(f"{_score(runs[m]['test']):>{width}s}" for m in METHODS))
+    return "\n".join(lines)
+
+
+def sweep_explorer(alpha: float = 0.01, sweep: Mapping[str, Any] | None = None):
+    """A slider over the sweep's step sizes α (``SWEEP_ALPHAS``), starting at the one nearest ``alpha``; redraws
+    ``show_sweep``."""
     import ipywidgets as widgets
 
-    alpha = check_positive("alpha", alpha)
+    from mlkit.live.reptile import load_sweep
+
+    sweep = load_sweep() if sweep is None else sweep
+    options = [(alpha_key(a), a) for a in sweep.get("alphas", SWEEP_ALPHAS)]
     return explore(
-        show_expansion,
-        alpha=widgets.FloatLogSlider(value=alpha, base=10, min=-3, max=-1, step=0.125, description="α (inner step)"),
-        k=widgets.IntSlider(value=check_int("k", k, 1, MAX_K), min=1, max=MAX_K, description="k (steps)"),
-        train_steps=widgets.fixed(train_steps),
-        task_seed=widgets.fixed(task_seed),
+        show_sweep,
+        alpha=widgets.SelectionSlider(options=options, value=nearest_alpha(sweep, alpha),
+                                      description="α (inner step)", style={"description_width": "initial"}),
+        sweep=widgets.fixed(sweep),
     )

@@ -21,11 +21,11 @@ from mlkit.analysis import (
 )
 from mlkit.analysis.expansion import implementation_schedule
 from mlkit.learners import MLP, ConvNet, Learner
+from mlkit.live.reptile import demo_learner
 from mlkit.meta import FOMAML, MAML, Reptile
 from mlkit.meta.reptile import cycling_batches
 from mlkit.tasks import EpisodeSampler, ImageDataset, SineTasks
 from mlkit.tasks.batch import TaskBatch
-from mlkit.widgets.expansion import demo_learner
 
 ALPHAS = np.logspace(-3, -1, 5)
 
