@@ -10,6 +10,8 @@ What notebook 03 shows, and ``tests/live/test_polynomial.py`` checks through the
 
 - ``mask_step``: one masked step moves only the units its mask switched on (a unit switched off keeps its
   weights exactly);
+- ``trend_lines``: what the full-scale runs behind Figure 6.1 say about its claim (harder task families, a larger
+  fraction of weights updated), in a few lines: the mean over seeds, the changes paired by seed, the collapsed runs;
 - ``masked_scores``: after live meta-training, the units of the hidden layers carry the adaptation: adapting with
   the learned masks leaves a query error far below that of the same network adapting its output unit only (paired
   by task). A run that *collapses* (its adapted function a constant, as 6 of the 10 order-1 runs behind the shipped
@@ -18,12 +20,13 @@ What notebook 03 shows, and ``tests/live/test_polynomial.py`` checks through the
 from __future__ import annotations
 
 import copy
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import torch
 
 from mlkit.checks import check_int, check_positive
 from mlkit.evaluate import Score, evaluate
+from mlkit.experiments.polynomial import COLLAPSED_RANGE
 from mlkit.meta.base import MetaLearner
 from mlkit.meta.mtnet import MTNet
 from mlkit.recipes import build
@@ -47,15 +50,17 @@ def polynomial_tasks(order: int, shots: int = 10, seed: int = 0, meta_batch: int
 
 
 def train_mtnet(order: int = 2, alpha: float = 0.01, shots: int = 10, iterations: int = QUICK_ITERATIONS,
-                seed: int = 0, progress: bool = True) -> tuple[MTNet, History]:
+                seed: int = 0, progress: bool = True, temperature: float = 1.0) -> tuple[MTNet, History]:
     """An MT-net (Lee 2018, Algorithm 2) meta-trained on polynomials of ``order``: (model, history).
 
-    Training tasks and initial weights from ``seed`` (every ζ starts at 0: P = ½), validation every tenth of the
-    run on ``VAL_TASKS`` tasks of ``seed + 1`` after one masked step.
+    Training tasks and initial weights from ``seed`` (every ζ starts at 0: P = ½), masks drawn with the Gumbel-softmax
+    ``temperature`` c (eq. 3.9; it changes the gradient to ζ, not the probability of a mask), validation every tenth
+    of the run on ``VAL_TASKS`` tasks of ``seed + 1`` after one masked step.
     """
     iterations = check_int("iterations", iterations, VAL_POINTS)
     tasks = polynomial_tasks(order, shots, seed)
-    meta = build("mtnet", tasks, seed=seed, alpha=check_positive("alpha", alpha))
+    meta = build("mtnet", tasks, seed=seed, alpha=check_positive("alpha", alpha),
+                 temperature=check_positive("temperature", temperature))
     assert isinstance(meta, MTNet)
     history = train(meta, tasks, iterations, val_sampler=polynomial_tasks(order, shots, seed + 1),
                     val_every=iterations // VAL_POINTS, val_tasks=VAL_TASKS, device="cpu", seed=seed,
@@ -123,3 +128,32 @@ def masked_scores(meta: MTNet, order: int, shots: int = 10, seed: int = 0,
         scores[name] = evaluate(model, tasks.reseeded(), n_tasks=n_tasks, **options)
     return scores
 
+
+
+def trend_lines(result: Mapping[str, Any]) -> list[str]:
+    """Figure 6.1's claim against the shipped full-scale runs (``python -m mlkit reproduce polynomial``), as the
+    notebook prints it: what rises (the mean over seeds of the fraction updated, mean sigmoid(ζ)), what the changes
+    paired by seed say, how many runs collapsed, and the seeds without a collapsed run alone. Three decimals: the
+    numbers come from the shipped results file, not from a live run."""
+    check = result["grows_with_order"]
+    means = check["mean_over_seeds"]
+    orders = sorted(means, key=int)
+    seeds = len(check["per_seed"])
+    collapsed = result["seeds_with_a_collapsed_run"]
+    by_order = {o: sum(1 for r in result["runs"] if str(r["order"]) == o and r["order"] > 0
+                       and r["adapted_range"] < COLLAPSED_RANGE) for o in orders}
+    clean = result["grows_with_order_seeds_without_collapse"]
+    steps = "; ".join(f"order {s['from']} → {s['to']}: {s['mean_change']:+.3f} ± {s['ci95']:.3f}, rises on "
+                      f"{s['seeds_rising']}/{seeds} seeds" for s in check["steps"])
+    clean_steps = "; ".join(f"order {s['from']} → {s['to']}: {s['mean_change']:+.3f} ± {s['ci95']:.3f}"
+                            for s in clean["steps"])
+    return [
+        "mean over seeds of the fraction updated: " + ", ".join(f"order {o} {means[o]:.3f}" for o in orders),
+        f"rises from order 0 to 1 to 2 on {check['seeds_passing']} of {seeds} seeds (a random order of three numbers "
+        "rises with probability 1/6)",
+        f"change paired by seed, mean ± 95% interval: {steps}",
+        f"collapsed runs: {', '.join(f'order {o} {n}/{seeds}' for o, n in by_order.items() if int(o) > 0)} "
+        f"(seeds {', '.join(map(str, collapsed))})",
+        f"the {len(clean['per_seed'])} seeds without a collapsed run: "
+        + ", ".join(f"order {o} {clean['mean_over_seeds'][o]:.3f}" for o in orders) + f"; {clean_steps}",
+    ]

@@ -2,10 +2,12 @@
 with a badly chosen inner step size α, too small and too large, in seconds each.
 
 A T-net cell computes y = T W x (eq. 3.1) and its inner loop adapts W only (eq. 3.2), so one step moves the cell's
-product A by −α ∇_A L · (TᵀT) in mlkit's row-vector layout (eq. 4.3): along an eigenvector of the meta-learned
-TᵀT with eigenvalue λ the effective step is α·λ. MAML has no such factor. Both runs of a pair start from the same
-weights (the T-net's T from the identity, where TᵀT = I and its step is MAML's) and see the same tasks: the sine
-tasks of ``mlkit.live.sine`` (meta-batch 25, 10 shots), ``QUICK_ITERATIONS`` meta-iterations each.
+product A = W T by −α ∇_A L · (TᵀT) in mlkit's row-vector layout (eq. 4.3; the thesis's column form reads
+−α T Tᵀ ∇_A L): along an eigenvector of the meta-learned TᵀT with eigenvalue λ the effective step is α·λ. MAML has
+no such factor. Both runs of a pair start from the same weights (the T-net's T from the identity, where TᵀT = I and
+its step is MAML's) and see the same tasks: the sine tasks of ``mlkit.live.sine`` (meta-batch 25, 10 shots),
+``QUICK_ITERATIONS`` meta-iterations each (the notebook also races the student's own T-net against mlkit's first,
+``mlkit.exercises.tnet``, and stays under a minute).
 
 What notebook 02 claims, and ``tests/live/test_step_size.py`` checks through these functions: at both ends of
 Table 6.2's range of α the live T-net's query error after one step is below MAML's (paired by task, 95% interval
@@ -24,7 +26,7 @@ from mlkit.live.sine import META_BATCH, TEST_TASKS, VAL_POINTS, VAL_TASKS, paire
 from mlkit.recipes import build
 from mlkit.train import History, train
 
-QUICK_ITERATIONS = 2000  # meta-iterations of each quick-mode run
+QUICK_ITERATIONS = 1000  # meta-iterations of each quick-mode run
 FULL_ITERATIONS = 60_000  # the thesis code's runs (Table 6.2)
 ALPHAS = (1e-4, 10.0)  # the two ends of Table 6.2's range
 METHODS = ("maml", "tnet")

@@ -1,18 +1,22 @@
 """Plots for the polynomial notebook (Lee 2018, §6.3, Figure 6.1): the fraction of weights an MT-net updates
-for each polynomial order, and which units of each layer its mask logits ζ switch on (P = sigmoid(ζ), eq. 3.7).
-Each function returns a closed figure (``mlkit.viz.tasks.finish``): end a notebook cell with the call to show it."""
+for each polynomial order (the seeds' mean and each seed's own trend), which units of each layer its mask logits ζ
+switch on (P = sigmoid(ζ), eq. 3.7), and the masks of the student's MT-net while it trains beside mlkit's.
+Each function returns a closed figure (``mlkit.viz.tasks.finish``): end a notebook cell with the call to show it.
+A title passed in replaces the default one: a notebook states the figure's takeaway there."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 from torch import Tensor
 
+from mlkit.experiments.polynomial import COLLAPSED_RANGE
+from mlkit.viz.race import smoothed
 from mlkit.viz.tasks import finish, outside_legend
 
 
-def plot_update_fractions(result: Mapping[str, Any]):
+def plot_update_fractions(result: Mapping[str, Any], title: str = ""):
     """Figure 6.1: fraction of weights updated per order, one bar group per layer plus all logits; dots are seeds."""
     runs = result["runs"]
     orders = sorted({r["order"] for r in runs})
@@ -29,11 +33,71 @@ def plot_update_fractions(result: Mapping[str, Any]):
     ax.set_xticks(np.arange(len(groups)), [f"layer {g}" if g != "all" else "all logits" for g in groups], fontsize=8)
     ax.set_xlabel("layer"), ax.set_ylabel("fraction updated, mean sigmoid(ζ)"), ax.set_ylim(0, 1)
     outside_legend(ax)
-    ax.set_title("MT-net on polynomials: updated fraction per order (dots: seeds)", fontsize=10)
+    ax.set_title(title or "MT-net on polynomials: updated fraction per order (dots: seeds)", fontsize=10)
     return finish(fig)
 
 
-def plot_polynomial_tasks(orders=(0, 1, 2), n_tasks: int = 5, seed: int = 0):
+def collapsed(run: Mapping[str, Any]) -> bool:
+    """An order-1/2 run whose adapted function stayed (nearly) a constant: its hidden masks got no signal."""
+    return run["order"] > 0 and run["adapted_range"] < COLLAPSED_RANGE
+
+
+def plot_fraction_by_seed(result: Mapping[str, Any], title: str = ""):
+    """Figure 6.1's quantity two ways: left, the mean over seeds of the fraction updated (all logits, mean
+    sigmoid(ζ)) per order, dots the seeds; right, each seed's fractions joined across the orders (paired by seed),
+    hollow markers on the runs that collapsed (an order-1/2 run whose adapted function stayed a constant)."""
+    runs = result["runs"]
+    orders = sorted({r["order"] for r in runs})
+    seeds = sorted({r["seed"] for r in runs})
+    value = {(r["order"], r["seed"]): r for r in runs}
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.3), sharey=True)
+    means = [np.mean([value[o, s]["overall"] for s in seeds]) for o in orders]
+    left.bar(orders, means, 0.6, color="tab:red", alpha=0.35, label="mean over seeds")
+    for o, m in zip(orders, means):
+        left.text(o, 0.04, f"mean {m:.2f}", ha="center", fontsize=8)
+        left.scatter([o] * len(seeds), [value[o, s]["overall"] for s in seeds], color="black", s=10, zorder=3)
+    left.set_xticks(orders, [f"order {o}" for o in orders]), left.set_ylabel("fraction updated, mean σ(ζ)")
+    left.set_ylim(0, 1.05), left.set_title("mean over seeds (dots: seeds)", fontsize=9)
+    for s in seeds:
+        ys = [value[o, s]["overall"] for o in orders]
+        broken = any(collapsed(value[o, s]) for o in orders)
+        line = right.plot(orders, ys, color="0.6" if broken else "tab:red", lw=1, alpha=0.8, zorder=1)[0]
+        for o, y in zip(orders, ys):
+            right.scatter([o], [y], s=22, zorder=2, color=line.get_color(),
+                          facecolors="white" if collapsed(value[o, s]) else line.get_color())
+    right.plot([], [], color="tab:red", label="seed without a collapsed run")
+    right.plot([], [], color="0.6", label="seed with a collapsed run")
+    right.scatter([], [], facecolors="white", edgecolors="0.4", s=22, label="collapsed run")
+    right.set_xticks(orders, [f"order {o}" for o in orders]), right.set_title("each seed, paired", fontsize=9)
+    outside_legend(right)
+    fig.suptitle(title or "Fraction of weights updated by order: the mean, and each seed", fontsize=10)
+    return finish(fig)
+
+
+def plot_mask_fractions(fractions: Mapping[str, Mapping[str, Sequence[float]]], title: str = "", window: int = 10):
+    """One panel per layer: the fraction of units the student's masks switched on per meta-iteration (thin: each
+    meta-batch; dashed: running mean over ``window``), and mlkit's expected fraction mean σ(ζ) (thick), as
+    ``mlkit.exercises.mtnet.race_mtnet`` records them."""
+    layers = list(fractions["yours"])
+    fig, axes = plt.subplots(1, len(layers), figsize=(3.1 * len(layers), 2.7), sharey=True, squeeze=False)
+    for ax, layer in zip(axes[0], layers):
+        yours, expected = list(fractions["yours"][layer]), list(fractions["expected"][layer])
+        ax.plot(range(1, len(expected) + 1), expected, lw=4, alpha=0.35, color="tab:red", label="mlkit's mean σ(ζ)")
+        if yours:
+            ax.plot(range(1, len(yours) + 1), yours, lw=0.6, color="0.55", label="your masks, each meta-batch")
+            running = smoothed(yours, window)
+            ax.plot(np.arange(len(running)) + (window if len(yours) >= window else 1), running, lw=1.2, ls="--",
+                    color="black", label=f"your masks, mean of {window}")
+        ax.set_ylim(0, 1.05), ax.set_xlabel("meta-iteration")
+        ax.set_title(f"layer {layer}", fontsize=9)
+    axes[0, 0].set_ylabel("fraction of units updated")
+    outside_legend(axes[0, -1])
+    fig.suptitle(title or "The fraction of units your masks switched on, and the probability mlkit's ζ gives",
+                 fontsize=10)
+    return finish(fig)
+
+
+def plot_polynomial_tasks(orders=(0, 1, 2), n_tasks: int = 5, seed: int = 0, title: str = ""):
     """A few random polynomials of each order, as the meta-training tasks of Figure 6.1 draw them."""
     import torch
 
@@ -47,11 +111,11 @@ def plot_polynomial_tasks(orders=(0, 1, 2), n_tasks: int = 5, seed: int = 0):
         ax.plot(grid[0, :, 0], curves[..., 0].T, lw=1.2)
         ax.set_title(f"order {order}", fontsize=10), ax.set_xlabel("x")
     np.atleast_1d(axes)[0].set_ylabel("y")
-    fig.suptitle(f"{n_tasks} random polynomials of each order", fontsize=10)
+    fig.suptitle(title or f"{n_tasks} random polynomials of each order", fontsize=10)
     return finish(fig)
 
 
-def plot_unit_probabilities(probabilities: Mapping[int, Mapping[str, Tensor]]):
+def plot_unit_probabilities(probabilities: Mapping[Any, Mapping[str, Tensor]], title: str = ""):
     """For each order (row) and layer (column): P(unit updated) = sigmoid(ζ) of every unit, sorted."""
     orders = list(probabilities)
     layers = list(probabilities[orders[0]])
@@ -70,7 +134,7 @@ def plot_unit_probabilities(probabilities: Mapping[int, Mapping[str, Tensor]]):
                               fontsize=8)
             if i == len(orders) - 1:
                 ax.set_xlabel("units, sorted", fontsize=8)
-    fig.suptitle("P(unit updated) = sigmoid(ζ) of every unit (dashed: ½, where ζ = 0 starts)", fontsize=10)
+    fig.suptitle(title or "P(unit updated) = sigmoid(ζ) of every unit (dashed: ½, where ζ = 0 starts)", fontsize=10)
     return finish(fig)
 
 

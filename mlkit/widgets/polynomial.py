@@ -2,7 +2,8 @@
 points of a fixed polynomial with a step size α and 0–10 inner steps, and see which units its sampled mask lets move.
 
 Models: ``mlkit/checkpoints/poly<order>-mtnet.pt``, made by ``python -m mlkit reproduce polynomial`` (its training
-seed 0, α = 0.01, 10-shot tasks).
+seed 0, α = 0.01, 10-shot tasks). ``polynomial_errors`` prints what the explorer prints, without its plot: the
+plain twin of the explorer in a notebook, so that a static rendering shows the explorer's figure once.
 """
 from __future__ import annotations
 
@@ -67,14 +68,28 @@ def adapt_polynomial(order: int, alpha: float = 0.01, shots: int = 10, steps: in
     }
 
 
+def units_text(out: dict[str, Any]) -> str:
+    """``"w0 30/40, w1 24/40, w2 1/1"``: the units of each layer the sampled mask updated."""
+    return ", ".join(f"{k} {out['units_updated'][k]}/{out['units_total'][k]}" for k in out["units_total"])
+
+
+def polynomial_errors(order: int = 1, alpha: float = 0.01, shots: int = 10, steps: int = 1,
+                      task_seed: int = 0) -> float:
+    """What ``show_polynomial`` prints, without its plot, on one line: the MSE and the units updated. Returns the
+    MSE."""
+    out = adapt_polynomial(order, alpha, shots, steps, task_seed)
+    print(f"order {order}, α = {alpha:.3g}, K = {shots}, {steps} step{'s' * (steps != 1)}: {mse_text(out['mse'])}; "
+          f"units updated: {units_text(out)}")
+    return out["mse"]
+
+
 def show_polynomial(order: int = 1, alpha: float = 0.01, shots: int = 10, steps: int = 1, task_seed: int = 0) -> None:
     """Plot the adapted curve, print ``MSE = ...`` and how many units of each layer the sampled mask updated."""
     out = adapt_polynomial(order, alpha, shots, steps, task_seed)
     title = f"order {order}, K = {shots}, α = {alpha:.3g}, {steps} step{'s' * (steps != 1)}"
     display(plot_polynomial_fit(out["x"], out["y_true"], out["y_adapted"], out["x_support"], out["y_support"], title))
     print(mse_text(out["mse"]))
-    counts = (f"{k} {out['units_updated'][k]}/{out['units_total'][k]}" for k in out["units_total"])
-    print("units updated: " + ", ".join(counts))
+    print("units updated: " + units_text(out))
 
 
 def polynomial_explorer(order: int = 1, alpha: float = 0.01, shots: int = 10, steps: int = 1, task_seed: int = 0):

@@ -7,7 +7,7 @@ import torch
 from notebook_parameters import parameters
 
 from mlkit.live.polynomial import (QUICK_ITERATIONS, SURE, mask_step, masked_scores, polynomial_tasks, train_mtnet,
-                                   with_fixed_mask)
+                                   trend_lines, with_fixed_mask)
 from mlkit.live.sine import paired_gap
 from mlkit.recipes import build
 
@@ -60,3 +60,27 @@ def test_fixed_masks_switch_whole_layers():
     assert torch.equal(meta.masks.logits["w0"], torch.zeros(40)) and fixed.masks.logits["w2"].item() == SURE
     with pytest.raises(ValueError, match="updated must name layers among w0, w1, w2, got \\['w7'\\]"):
         with_fixed_mask(meta, ["w7"])
+
+
+def test_the_temperature_reaches_the_live_mt_net():
+    meta, _ = train_mtnet(1, iterations=10, seed=2, progress=False, temperature=0.3)
+    assert meta.temperature == 0.3
+    with pytest.raises(ValueError, match="temperature must be a finite number > 0, got 0"):
+        train_mtnet(1, iterations=10, progress=False, temperature=0)
+
+
+def test_trend_lines_say_what_rises_and_what_the_seeds_say():
+    """What notebook 03's section 8 prints, and the reading its text gives: the mean over seeds rises, seed by seed
+    it rarely does, and on every seed without a collapsed run the fraction falls from order 1 to order 2."""
+    from mlkit.experiments.report import load_result
+
+    result = load_result("polynomial")
+    lines = trend_lines(result)
+    assert lines[0] == "mean over seeds of the fraction updated: order 0 0.607, order 1 0.676, order 2 0.720"
+    assert lines[1].startswith("rises from order 0 to 1 to 2 on 2 of 10 seeds")
+    assert "order 0 → 1: +0.068 ± 0.143" in lines[2] and "order 1 → 2: +0.044 ± 0.101" in lines[2]
+    assert lines[3] == "collapsed runs: order 1 6/10, order 2 1/10 (seeds 1, 2, 4, 5, 6, 7)"
+    assert "order 1 → 2: -0.078 ± 0.047" in lines[4]
+    clean = result["grows_with_order_seeds_without_collapse"]["steps"][1]
+    assert clean["seeds_rising"] == 0 and clean["mean_change"] < 0  # "falls ... on every one of them"
+    assert all(abs(s["mean_change"]) < s["ci95"] for s in result["grows_with_order"]["steps"])  # "contain 0"

@@ -55,3 +55,17 @@ def test_bad_alpha_and_shots_are_named():
         polynomial.adapt_polynomial(1, alpha=0)
     with pytest.raises(ValueError, match="shots must be an integer >= 1 and <= 20, got 21"):
         polynomial.adapt_polynomial(1, shots=21)
+
+
+def test_the_plain_twin_prints_what_the_explorer_prints_on_one_line_without_a_plot(capsys):
+    import matplotlib.pyplot as plt
+
+    polynomial.show_polynomial(2, 0.02, 7, 4, task_seed=3)
+    shown = capsys.readouterr().out
+    plt.close("all")
+    mse = polynomial.polynomial_errors(2, 0.02, 7, 4, task_seed=3)
+    out = capsys.readouterr().out.strip()
+    assert not plt.get_fignums() and len(out.splitlines()) == 1
+    assert out.startswith("order 2, α = 0.02, K = 7, 4 steps: MSE = ")
+    assert re.search(r"MSE = (\d+\.\d{3})", shown).group(1) == f"{mse:.3f}"
+    assert re.search(r"units updated: (.*)", shown).group(1) in out

@@ -41,3 +41,17 @@ def test_explorer_starts_from_the_given_alpha_and_shots_and_follows_the_chosen_p
 def test_an_untrained_alpha_is_refused():
     with pytest.raises(ValueError, match="trained must be one of 0.0001, 10.0, got 0.5"):
         step_size.show_step_sizes(pairs(), trained=0.5, alpha=0.01)
+
+
+def test_the_plain_twin_prints_the_explorers_errors_on_one_line_without_a_plot(capsys):
+    import matplotlib.pyplot as plt
+
+    models = pairs()
+    plt.close("all")
+    errors = step_size.step_size_errors(models, trained=1e-4, alpha=0.01, shots=6, task_seed=2)
+    out = capsys.readouterr().out.strip()
+    assert not plt.get_fignums() and len(out.splitlines()) == 1
+    assert out.startswith("trained with α = 0.0001, adapted with α = 0.01, K = 6:")
+    for method, label in (("maml", "MAML"), ("tnet", "T-net")):
+        assert errors[method] == pytest.approx(sine.adapt_model(models[1e-4][method], 0.01, 6, 1, task_seed=2)["mse"])
+        assert re.search(rf"{label} MSE ≈\d", out)
