@@ -1,7 +1,9 @@
 """Tables 1–2 and Figure 2 of Rusu et al. (2019), §4.1–4.2: LEO, its ablations and MAML on the same pre-trained
 features, on Omniglot with held-out alphabets.
 
-``python -m mlkit reproduce leo [--quick] [--json] [--out-dir DIR]``:
+``python -m mlkit reproduce leo [--quick] [--json] [--out-dir DIR]`` (and two partial reruns into an existing result,
+``leo-maml``: the MAML rows with the step size chosen on the validation alphabet, ``leo-steps``: the accuracy by
+number of latent steps of the Figure 2 models):
 
 1. a feature extractor (``mlkit.features.pretrain``: a 3-block ConvNet, 576-d features) is trained to classify the
    680 training classes of the shipped Omniglot subsets split by alphabet (Greek, Japanese (katakana), Korean,
@@ -11,14 +13,16 @@ features, on Omniglot with held-out alphabets.
 2. for 5-way 1-shot and 5-shot tasks, five meta-learners are trained on the *same* features with the same budget:
    LEO with the authors' tuned hyper-parameters for miniImageNet (their public code's README: the KL weight β, the
    other regularisers and dropout; Adam 1e-3 for every row), LEO (deterministic), LEO (random prior), MAML on the
-   linear classifier MLP((576, 5)) (Table 2's "MAML (our feature embedding)"), and LEO with a strong KL weight
+   linear classifier MLP((576, 5)) (Table 2's "MAML (our feature embedding)"; 5 inner steps, the step size chosen
+   from 0.3, 1, 3, 10, 30 by the best validation accuracy, each trained with the full budget; α = 3 won at both
+   shot counts), and LEO with a strong KL weight
    β = 5 (the model of Figure 2 (a), see below); training episodes are drawn across the training alphabets,
    validation episodes inside Early Aramaic, and the model with the best validation accuracy is kept;
 3. every model is tested on the same 600 test tasks drawn *inside* one test alphabet (the one-shot task of Lake et al.
    2015; queries: the remaining 20 − K images of each class), with a nearest-class-mean classifier on the same
    features as a baseline without meta-learning, and the differences to LEO paired by task;
 4. Figure 2 in numbers (``figure2_numbers``), for LEO and for the β = 5 model: the accuracy the latent steps add
-   (paired by task), how far the codes move against the distance between neighbouring encoder codes, how many
+   (paired by task; without and with the fine-tuning steps, and by number of latent steps), how far the codes move against the distance between neighbouring encoder codes, how many
    adapted codes have an adapted code as nearest neighbour (the adapted codes leave the encoder's cloud), and the
    k-nearest-neighbour class purity of the codes before and after adaptation, raw and relative to their task's mean
    code (paired by task).
@@ -30,7 +34,11 @@ accuracies of 70 to 73 %), but the full run (``mlkit/results/leo.json``) shows t
 encoder: its latent steps, measured without the fine-tuning steps, add about 2 points at 1 shot and 9 at 5 shots, and
 move the codes less than the distance between neighbouring encoder codes. A strong KL weight squeezes the encoder's
 codes together; its latent steps then add about 24 points and carry the adapted codes out of the encoder's cloud, as
-in the paper's Figure 2 (a), in a model that is less accurate than the tuned one. The comparison with the paper is
+in the paper's Figure 2 (a), in a model that is less accurate than the tuned one. Measured on LEO's whole evaluation
+path, with the five fine-tuning steps that follow the latent steps (their learned step sizes grew from 1e-3 to about
+1), the latent steps add −0.2 ± 0.4 points (tuned) and +1.8 ± 0.6 (β = 5) at 1 shot, +7.6 ± 0.6 and −2.2 ± 0.6 at
+5 shots: the fine-tuning steps make up most of what the latent steps do alone (``latent_steps_numbers``; the
+accuracy by number of latent steps, 0 to 10, with and without fine-tuning, is in the result). The comparison with the paper is
 mixed: at 1 shot LEO beats MAML on the same features and the deterministic ablation matches LEO, as in Table 2, but the
 random prior costs more than in the paper; at 5 shots MAML and the nearest-class-mean classifier beat every LEO
 variant within this budget.
@@ -41,6 +49,7 @@ tasks per model (the paper: up to 100 000), 600 test tasks (the paper: 10 000).
 """
 from __future__ import annotations
 
+import json
 import re
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -52,9 +61,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from mlkit.checkpoint import load_meta_learner, save_checkpoint
+from mlkit.checkpoint import load_meta_learner, read_checkpoint, save_checkpoint
 from mlkit.evaluate import confidence_interval, evaluate
-from mlkit.experiments.report import QUICK_MARK, markdown_table, write_result
+from mlkit.experiments.report import QUICK_MARK, load_result, markdown_table, write_result
 from mlkit.features import FeatureExtractor, default_extractor_path, extract, pretrain
 from mlkit.learners import MLP
 from mlkit.meta import MAML
@@ -85,12 +94,14 @@ METHODS = (*PAPER, STRONG)
 BASELINE = "nearest class mean (no meta-learning)"
 FIGURE2 = {"LEO": "leo", STRONG: "leo-strong-kl"}  # the models Figure 2 is measured on, and their checkpoint names
 FULL = {"pretrain_epochs": 10, "steps": 3000, "test_tasks": 600, "val_every": 500, "val_tasks": 200, "jobs": 1,
-        "within_alphabet": True, "figure_tasks": 1000}
+        "within_alphabet": True, "figure_tasks": 1000, "maml_alphas": [0.3, 1.0, 3.0, 10.0, 30.0]}
 QUICK = {"pretrain_epochs": 1, "steps": 30, "test_tasks": 100, "val_every": 30, "val_tasks": 50, "jobs": 1,
-         "within_alphabet": True, "figure_tasks": 100}
-# MAML's inner step on unit-norm features, chosen on 200 validation 1-shot glyph tasks after 400 meta-steps:
-# alpha 0.1 / 0.3 / 1 / 3 / 10 gave 42.6 / 77.7 / 95.6 / 96.7 / 96.3 %
-MAML_ALPHA = 3.0
+         "within_alphabet": True, "figure_tasks": 100, "maml_alphas": [1.0, 3.0]}
+MAML_ROW = "MAML (same features)"
+# MAML's inner step α on the unit-norm features is chosen per shot count on the validation alphabet: every α of
+# ``settings["maml_alphas"]`` trains the MAML row with the full budget (same initial weights, same tasks), and the α
+# whose best validation accuracy is highest is kept (``maml_row``). ``python -m mlkit reproduce leo-maml`` reruns
+# this for the MAML row alone.
 TRAIN_SEED, VAL_SEED, TEST_SEED = 1, 2, 3
 PURITY_K = 5
 
@@ -115,10 +126,13 @@ def feature_extractor(path: Path, epochs: int, train_split: Any, log: Any = prin
     return extractor
 
 
-def build_method(method: str, dim: int, k_shot: int) -> MetaLearner:
-    """The rows of the table, all over the same D-dimensional features (LEO's variants with the tuned values)."""
-    if method == "MAML (same features)":
-        return MAML(MLP((dim, N_WAY)), "classification", meta_lr=META_LR, steps=5, alpha=MAML_ALPHA)
+def build_method(method: str, dim: int, k_shot: int, alpha: float | None = None) -> MetaLearner:
+    """The rows of the table, all over the same D-dimensional features (LEO's variants with the tuned values);
+    MAML with inner step size ``alpha`` (required for it, chosen on the validation alphabet by ``maml_row``)."""
+    if method == MAML_ROW:
+        if alpha is None:
+            raise ValueError("alpha: MAML's inner step size must be given (maml_row chooses it on validation tasks)")
+        return MAML(MLP((dim, N_WAY)), "classification", meta_lr=META_LR, steps=5, alpha=alpha)
     flags = {"LEO": {}, "LEO (deterministic)": {"stochastic": False}, "LEO (random prior)": {"prior": "random"},
              STRONG: {"beta": STRONG_KL}}
     return LEO(MLP((dim, N_WAY)), "classification", meta_lr=META_LR, k_shot=k_shot,
@@ -150,23 +164,43 @@ def score_row(score: Any) -> dict[str, Any]:
     return {"mean": score.mean, "ci95": score.ci95, "n": score.n, "tasks": score.values.tolist()}
 
 
+def _score(score: Any) -> dict[str, float]:
+    return {"mean": score.mean, "ci95": score.ci95, "n": score.n}
+
+
+def latent_steps_numbers(meta: LEO, sampler: EpisodeSampler, n_tasks: int) -> dict[str, Any]:
+    """Accuracy after 0, 1, 2, 5 and 10 latent steps, without and with the model's fine-tuning steps, and what its
+    trained number of latent steps adds over none in each case, paired by task (``mlkit.live.leo.latent_steps_table``,
+    which notebook 06 calls too), on ``sampler.reseeded()``'s first ``n_tasks`` tasks."""
+    from mlkit.live.leo import latent_steps_table
+
+    table = latent_steps_table(meta, sampler, n_tasks)
+    return {**{k: table[k] for k in ("finetune_steps", "steps", "latent_steps", "finetune_lr", "n_tasks")},
+            "accuracy": {f: {s: _score(v) for s, v in by_steps.items()} for f, by_steps in table["accuracy"].items()},
+            "gain": {f: _score(v) for f, v in table["gain"].items()}}
+
+
 def figure2_numbers(meta: LEO, sampler: EpisodeSampler, n_tasks: int, k: int = PURITY_K) -> dict[str, Any]:
-    """Figure 2 in numbers on ``n_tasks`` tasks (``mlkit.live.leo``'s functions, which notebook 06 calls too)."""
+    """Figure 2 in numbers on ``n_tasks`` tasks (``mlkit.live.leo``'s functions, which notebook 06 calls too), with
+    the accuracy by number of latent steps, without and with the fine-tuning steps that follow them."""
     from mlkit.live.leo import code_geometry, latent_gain
 
     gain = latent_gain(meta, sampler, n_tasks)
     return {"latent_gain": {k2: v for k2, v in gain.as_dict().items() if k2 != "metric"},
-            **code_geometry(meta, sampler, n_tasks, k)}
+            **code_geometry(meta, sampler, n_tasks, k), "latent_steps": latent_steps_numbers(meta, sampler, n_tasks)}
 
 
 def train_one(method: str, k_shot: int, settings: dict[str, Any], features: dict[str, Any],
-              out: Path) -> tuple[MetaLearner, dict[str, Any]]:
-    """Train one row (resuming its checkpoint in ``out/runs``); returns the best-by-validation model and its log."""
+              out: Path, alpha: float | None = None) -> tuple[MetaLearner, dict[str, Any]]:
+    """Train one row (resuming its checkpoint in ``out/runs``); returns the best-by-validation model and its log.
+    ``alpha``: MAML's inner step size (each α its own run, from the same initial weights)."""
     torch.manual_seed(100 * k_shot + METHODS.index(method))  # the same initial weights however shots are scheduled
-    meta = build_method(method, features["train"].feature_dim, k_shot)
+    meta = build_method(method, features["train"].feature_dim, k_shot, alpha)
     sampler = episodes(features["train"], k_shot, TRAIN_SEED, within_alphabet=False, queries=15, meta_batch=12)
     val = episodes(features["val"], k_shot, VAL_SEED, settings["within_alphabet"])
     slug = re.sub(r"[^a-z0-9]+", "-", method.lower().replace("β", "beta")).strip("-")
+    if alpha is not None:
+        slug += f"-alpha{alpha:g}"
     path = out / "runs" / NAME / f"{slug}-{k_shot}shot.pt"
     tic = time.perf_counter()
     history = train(meta, sampler, settings["steps"], val_sampler=val, val_every=settings["val_every"],
@@ -178,6 +212,25 @@ def train_one(method: str, k_shot: int, settings: dict[str, Any], features: dict
                   "diverged_at": history.diverged_at}
 
 
+def maml_row(k_shot: int, settings: dict[str, Any], features: dict[str, Any],
+             out: Path) -> tuple[MetaLearner, dict[str, Any]]:
+    """MAML's row with its inner step size chosen on the validation alphabet: every α of ``settings["maml_alphas"]``
+    trains with the full budget from the same initial weights on the same tasks; the α whose best validation accuracy
+    is highest is kept (a diverged run counts as worst). Returns that model and its log, with ``alpha`` and the sweep
+    (``alpha_sweep``: best validation accuracy and training time by α)."""
+    tic = time.perf_counter()
+    runs = {alpha: train_one(MAML_ROW, k_shot, settings, features, out, alpha) for alpha in settings["maml_alphas"]}
+
+    def best_val(log: dict[str, Any]) -> float:
+        return max(log["val_accuracy"]) if log["val_accuracy"] and log["diverged_at"] is None else -1.0
+
+    chosen = max(runs, key=lambda a: best_val(runs[a][1]))
+    meta, log = runs[chosen]
+    sweep = {f"{a:g}": {"best_val_accuracy": best_val(lg), "best_step": lg["best_step"],
+                        "diverged_at": lg["diverged_at"], "train_s": lg["train_s"]} for a, (_, lg) in runs.items()}
+    return meta, {**log, "alpha": chosen, "alpha_sweep": sweep, "sweep_s": round(time.perf_counter() - tic, 1)}
+
+
 def run_shot(k_shot: int, settings: dict[str, Any], extractor_path: str, data: dict[str, Any],
              out_dir: str) -> dict[str, Any]:
     """Train and test every row for one shot count, and measure Figure 2 on the LEO models."""
@@ -187,7 +240,8 @@ def run_shot(k_shot: int, settings: dict[str, Any], extractor_path: str, data: d
     test = episodes(features["test"], k_shot, TEST_SEED, settings["within_alphabet"])
     rows, figure2 = [], {}
     for method in METHODS:
-        meta, log = train_one(method, k_shot, settings, features, out)
+        meta, log = (maml_row(k_shot, settings, features, out) if method == MAML_ROW
+                     else train_one(method, k_shot, settings, features, out))
         score = evaluate(meta, test.reseeded(), n_tasks=settings["test_tasks"])  # the same test tasks for every row
         rows.append({"method": method, "k_shot": k_shot, **score_row(score),
                      "paper": PAPER.get(method, (None, None))[0 if k_shot == 1 else 1], **log})
@@ -236,6 +290,82 @@ def run(quick: bool = False, as_json: bool = False, out_dir: str = "results", da
         "figure2": {str(k): shot["figure2"] for k, shot in zip((1, 5), per_shot)},
         "ordering": ordering(rows), "wall_s": round(time.perf_counter() - start, 1),
     }
+    return write_result(NAME, result, markdown(result), out, as_json)
+
+
+# ----- partial reruns: one row, or one set of measurements, into an existing result ---------------------------
+
+def base_result(out: Path) -> dict[str, Any]:
+    """The result to update: ``<out>/leo.json`` if there is one, else the shipped one (``mlkit/results/leo.json``)."""
+    path = out / f"{NAME}.json"
+    return json.loads(path.read_text()) if path.is_file() else load_result(NAME)
+
+
+def checkpoint_of(out: Path, name: str) -> Path:
+    """``<out>/<name>.pt`` if that run wrote one, else the shipped copy in ``mlkit/checkpoints``."""
+    path = out / f"{name}.pt"
+    return path if path.is_file() else Path(__file__).resolve().parents[1] / "checkpoints" / f"{name}.pt"
+
+
+def _features_for(out: Path, data: dict[str, Any] | None, data_root: str | None) -> tuple[Any, dict[str, Any]]:
+    """The extractor the result was made with (``<out>/features-omniglot.pt``, else the shipped one) and the
+    features of the three splits."""
+    data = data or load_data(data_root)
+    extractor = feature_extractor(out / f"features-{SOURCE}.pt", FULL["pretrain_epochs"], data["train"],
+                                  shipped_ok=True)
+    made_with = read_checkpoint(checkpoint_of(out, f"{FIGURE2['LEO']}-1shot"))["features"]
+    if made_with != extractor.fingerprint():
+        raise ValueError(f"features: the result's LEO models were trained on other features ({made_with[:12]}...) "
+                         f"than {out / f'features-{SOURCE}.pt'} gives ({extractor.fingerprint()[:12]}...): rerun "
+                         "`python -m mlkit reproduce leo` whole")
+    return extractor, {split: extract(extractor, data[split]) for split in ("train", "val", "test")}
+
+
+def rerun_maml(quick: bool = False, as_json: bool = False, out_dir: str = "results", data_root: str | None = None, *,
+               data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``python -m mlkit reproduce leo-maml``: the MAML rows of ``leo`` again, with the inner step size chosen on the
+    validation alphabet (``maml_row``), tested on the same test tasks as every other row; the rows, the paired
+    comparisons and the ordering of ``<out_dir>/leo.json`` (else of the shipped result) are replaced, and
+    ``leo.json``/``leo.md`` written to ``out_dir``. Quick mode: the quick settings (a pipeline check)."""
+    start = time.perf_counter()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    result = base_result(out)
+    settings = {**(QUICK if quick else result["settings"]), "maml_alphas": (QUICK if quick else FULL)["maml_alphas"]}
+    extractor, features = _features_for(out, data, data_root)
+    rows = result["rows"]
+    for k_shot in (1, 5):
+        meta, log = maml_row(k_shot, settings, features, out)
+        test = episodes(features["test"], k_shot, TEST_SEED, settings["within_alphabet"])
+        score = evaluate(meta, test.reseeded(), n_tasks=settings["test_tasks"])
+        at = next(i for i, r in enumerate(rows) if r["method"] == MAML_ROW and r["k_shot"] == k_shot)
+        rows[at] = {"method": MAML_ROW, "k_shot": k_shot, **score_row(score), "paper": rows[at]["paper"], **log}
+    result.update(rows=rows, ordering=ordering(rows), settings={**result["settings"], "maml_alphas":
+                                                                  settings["maml_alphas"]},
+                  quick=bool(result["quick"] or quick), maml_rerun_s=round(time.perf_counter() - start, 1))
+    return write_result(NAME, result, markdown(result), out, as_json)
+
+
+def rerun_latent_steps(quick: bool = False, as_json: bool = False, out_dir: str = "results",
+                       data_root: str | None = None, *, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``python -m mlkit reproduce leo-steps``: for the two Figure 2 models of each shot count (``<out_dir>``'s
+    checkpoints, else the shipped ones), the accuracy after 0, 1, 2, 5 and 10 latent steps without and with the
+    fine-tuning steps, and the gain of the trained latent steps in both cases (``latent_steps_numbers``), on the
+    result's Figure 2 test tasks; written into ``<out_dir>/leo.json`` (else a copy of the shipped result) and
+    ``leo.md``. Quick mode: 100 tasks."""
+    start = time.perf_counter()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    result = base_result(out)
+    settings = QUICK if quick else result["settings"]
+    _, features = _features_for(out, data, data_root)
+    for k_shot in (1, 5):
+        test = episodes(features["test"], k_shot, TEST_SEED, settings["within_alphabet"])
+        for method, name in FIGURE2.items():
+            meta = load_meta_learner(checkpoint_of(out, f"{name}-{k_shot}shot")).eval()
+            numbers = result["figure2"][str(k_shot)][method]
+            numbers["latent_steps"] = latent_steps_numbers(meta, test, settings["figure_tasks"])
+    result.update(quick=bool(result["quick"] or quick), latent_steps_s=round(time.perf_counter() - start, 1))
     return write_result(NAME, result, markdown(result), out, as_json)
 
 
@@ -297,21 +427,63 @@ def markdown(result: dict[str, Any]) -> str:
              "Paper: miniImageNet (WRN-28-10 features); compare the ordering, not the values.", ""]
     for shots, checks in result["ordering"].items():
         lines.append(f"- {shots}: " + ", ".join(f"{claim}: {'yes' if ok else 'NO'}" for claim, ok in checks.items()))
+    lines += maml_lines(rows)
     lines += ["", "## Figure 2 in numbers (test tasks)", ""]
     for shots, models in result["figure2"].items():
         for method, f in models.items():
             g, p = f["latent_gain"], f["purity"]
+            tuned = f.get("latent_steps", {}).get("gain", {})
+            with_ft = [v for key, v in tuned.items() if key != "0"]
+            finetuned = (f" without the fine-tuning steps, {100 * with_ft[0]['mean']:+.1f} ± "
+                         f"{100 * with_ft[0]['ci95']:.1f} with them" if with_ft else "")
             lines.append(
                 f"- {shots}-shot, {method}: the latent steps add {100 * g['mean']:+.1f} ± {100 * g['ci95']:.1f} "
-                f"points; "
+                f"points{finetuned}; "
                 f"codes move {f['moved']:.2f} (nearest encoder code {f['neighbour_distance']:.2f} away); "
                 f"{100 * f['adapted_near_adapted']:.0f} % of adapted codes have an adapted code as nearest neighbour; "
                 f"{PURITY_K}-NN class purity relative to the task's mean code {p['centred']['z']:.3f} -> "
                 f"{p['centred']['z_adapted']:.3f} (paired {p['centred']['gain']:+.3f} ± {p['centred']['ci95']:.3f}), "
                 f"raw {p['raw']['z']:.3f} -> {p['raw']['z_adapted']:.3f}.")
+    lines += latent_steps_lines(result["figure2"])
     note = " (quick mode: a pipeline check, not a result)" if result["quick"] else ""
-    lines.append(f"- wall time {result['wall_s']:.0f} s{note}")
+    lines += ["", f"- wall time {result['wall_s']:.0f} s{note}"]
+    for key, what in (("maml_rerun_s", "leo-maml"), ("latent_steps_s", "leo-steps")):
+        if key in result:
+            lines.append(f"- `python -m mlkit reproduce {what}`: {result[key]:.0f} s")
     return "\n".join(lines)
 
 
-EXPERIMENTS = {NAME: run}
+def maml_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """Which inner step size MAML's row uses at each shot count, and the validation accuracy of every α tried."""
+    lines = []
+    for row in rows:
+        if row["method"] == MAML_ROW and "alpha_sweep" in row:
+            tried = ", ".join(f"α = {a}: {100 * v['best_val_accuracy']:.1f} %" if v["diverged_at"] is None
+                              else f"α = {a}: diverged" for a, v in row["alpha_sweep"].items())
+            lines.append(f"- MAML's inner step size, chosen on the validation alphabet, {row['k_shot']}-shot: "
+                         f"α = {row['alpha']:g} (best validation accuracy by α: {tried})")
+    return lines
+
+
+def latent_steps_lines(figure2: dict[str, Any]) -> list[str]:
+    """The accuracy by number of latent steps, without and with the fine-tuning steps (a table), if measured."""
+    table, steps = [], None
+    for shots, models in figure2.items():
+        for method, f in models.items():
+            numbers = f.get("latent_steps")
+            if numbers is None:
+                continue
+            steps = numbers["steps"]
+            for finetune in numbers["finetune_steps"]:
+                acc = numbers["accuracy"][str(finetune)]
+                table.append([f"{shots}-shot, {method}", str(finetune),
+                              *(f"{100 * acc[str(s)]['mean']:.1f}" for s in steps)])
+    if not table:
+        return []
+    n = next(f["latent_steps"]["n_tasks"] for models in figure2.values() for f in models.values()
+             if "latent_steps" in f)
+    return ["", f"## Accuracy by number of latent steps ({n} test tasks, %)", "",
+            markdown_table(["model", "fine-tuning steps", *(f"{s} latent" for s in steps)], table)]
+
+
+EXPERIMENTS = {NAME: run, "leo-maml": rerun_maml, "leo-steps": rerun_latent_steps}

@@ -112,9 +112,12 @@ def pick_classes(classes: np.ndarray, count: int = 2, seed: int = 0) -> list[int
 
 
 def plot_figure2(codes: dict[str, np.ndarray], before: np.ndarray, after: np.ndarray,
-                 highlight: Sequence[int], class_names: Sequence[str] | None = None) -> Figure:
-    """Four panels over the same joint t-SNE: (a) z vs z', (b) by class, (c) and (d) one class highlighted."""
+                 highlight: Sequence[int], class_names: Sequence[str] | None = None, title: str = "") -> Figure:
+    """Four panels over the same joint t-SNE: (a) z vs z', (b) by class, (c) and (d) one class highlighted;
+    ``title``: the figure's takeaway, above the panels."""
     fig, axes = plt.subplots(1, 4, figsize=(16, 4.2))
+    if title:
+        fig.suptitle(title, fontsize=11)
     dots = {"s": 4, "linewidths": 0}
     axes[0].scatter(*before.T, c=BEFORE, label="encoder z", **dots)
     axes[0].scatter(*after.T, c=AFTER, label="adapted z'", **dots)
@@ -143,11 +146,41 @@ def plot_figure2(codes: dict[str, np.ndarray], before: np.ndarray, after: np.nda
 
 
 def figure2(meta: LEO, sampler, n_tasks: int = 200, seed: int = 0,
-            class_names: Sequence[str] | None = None) -> dict[str, Any]:
+            class_names: Sequence[str] | None = None, title: str = "") -> dict[str, Any]:
     """Collect codes, embed them, plot; returns the figure, the codes, the 2-D positions and the purity table."""
     codes = collect_codes(meta, sampler, n_tasks)
     before, after = joint_tsne(codes, seed=seed)
     highlight = pick_classes(codes["classes"], 2, seed)
-    fig = plot_figure2(codes, before, after, highlight, class_names)
+    fig = plot_figure2(codes, before, after, highlight, class_names, title)
     return {"figure": fig, "codes": codes, "before": before, "after": after, "highlight": highlight,
             "purity": purity_table(codes)}
+
+
+def _mean_ci(value: Any) -> tuple[float, float]:
+    """(mean, ci95) of a ``Score`` or of its JSON form."""
+    return (value["mean"], value["ci95"]) if isinstance(value, dict) else (value.mean, value.ci95)
+
+
+def plot_latent_steps(tables: dict[str, dict[str, Any]], title: str):
+    """Accuracy (%) against the number of latent steps, one colour per model: without fine-tuning (dashed) and with
+    the model's fine-tuning steps (solid), each with its 95% interval (shaded). ``tables``: {label:
+    ``mlkit.live.leo.latent_steps_table(...)``} or the same numbers from the reproduction's JSON."""
+    from mlkit.viz.tasks import finish, outside_legend
+
+    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+    colours = plt.get_cmap("tab10")
+    for i, (label, table) in enumerate(tables.items()):
+        steps = np.asarray(table["steps"])
+        for finetune in table["finetune_steps"]:
+            points = [_mean_ci(table["accuracy"][str(finetune)][str(s)]) for s in table["steps"]]
+            mean, ci = (100 * np.asarray(v) for v in zip(*points))
+            style = "--" if finetune == 0 else "-"
+            ax.plot(steps, mean, style, marker="o", ms=4, color=colours(i),
+                    label=f"{label}, {'no' if finetune == 0 else finetune} fine-tuning steps")
+            ax.fill_between(steps, mean - ci, mean + ci, color=colours(i), alpha=0.12, linewidth=0)
+    ax.set_xticks(steps)
+    ax.set_xlabel("latent steps")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title(title, fontsize=10)
+    outside_legend(ax)
+    return finish(fig)

@@ -38,10 +38,12 @@ def test_tiny_quick_run_writes_table_json_figure2_and_checkpoints(tmp_path, monk
     from mlkit.tasks.glyphs import Glyphs
 
     assert experiments()["leo"] is experiment.run
+    assert experiments()["leo-maml"] is experiment.rerun_maml
+    assert experiments()["leo-steps"] is experiment.rerun_latent_steps
     monkeypatch.setenv("MLKIT_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(experiment, "QUICK", {"pretrain_epochs": 1, "steps": 3, "test_tasks": 20, "val_every": 3,
                                               "val_tasks": 10, "jobs": 1, "within_alphabet": False,
-                                              "figure_tasks": 10})
+                                              "figure_tasks": 10, "maml_alphas": [0.5, 2.0]})
     tiny = {"n_alphabets": 4, "chars_per_alphabet": 10, "fractions": (0.5, 0.25, 0.25)}  # 20 / 10 / 10 classes
     data = {split: Glyphs(split=split, **tiny) for split in ("train", "val", "test")}
     result = experiment.run(quick=True, out_dir=str(tmp_path), data=data)
@@ -61,6 +63,28 @@ def test_tiny_quick_run_writes_table_json_figure2_and_checkpoints(tmp_path, monk
         assert numbers["mean_shift"] < 1e-4 and 0.0 <= numbers["adapted_near_adapted"] <= 1.0
         assert set(numbers["purity"]) == {"raw", "centred"}
     assert (tmp_path / "features-omniglot.pt").is_file()
+    for row in result["rows"]:
+        if row["method"] == experiment.MAML_ROW:  # the inner step chosen on validation tasks among those tried
+            assert row["alpha"] in (0.5, 2.0) and set(row["alpha_sweep"]) == {"0.5", "2"}
+            best = max(v["best_val_accuracy"] for v in row["alpha_sweep"].values())
+            assert row["alpha_sweep"][f"{row['alpha']:g}"]["best_val_accuracy"] == best
+    steps = result["figure2"]["1"]["LEO"]["latent_steps"]
+    assert steps["steps"] == [0, 1, 2, 5, 10] and steps["finetune_steps"] == [0, 5]
+    assert set(steps["accuracy"]) == set(steps["gain"]) == {"0", "5"} and steps["n_tasks"] == 10
+    assert "MAML's inner step size, chosen on the validation alphabet, 1-shot" in table
+    assert "## Accuracy by number of latent steps (10 test tasks, %)" in table
+
+    # the partial reruns rewrite the MAML rows and the latent-steps numbers of the result in place
+    before = json.loads((tmp_path / "leo.json").read_text())
+    monkeypatch.setitem(experiment.QUICK, "maml_alphas", [1.0])
+    again = experiment.rerun_maml(quick=True, out_dir=str(tmp_path), data=data)
+    for old, new in zip(before["rows"], again["rows"]):
+        assert (old == new) != (new["method"] == experiment.MAML_ROW), new["method"]  # only MAML's rows changed
+        if new["method"] == experiment.MAML_ROW:
+            assert new["alpha"] == 1.0 and new["n"] == 20
+    steps_again = experiment.rerun_latent_steps(quick=True, out_dir=str(tmp_path), data=data)
+    assert steps_again["figure2"]["1"]["LEO"]["latent_steps"] == before["figure2"]["1"]["LEO"]["latent_steps"]
+    assert "python -m mlkit reproduce leo-maml" in (tmp_path / "leo.md").read_text()
 
 
 def test_shipped_result_is_full_scale_on_held_out_alphabets():
@@ -110,3 +134,38 @@ def test_figure2_numbers_quoted_in_notebook_06_and_the_docstring_are_the_shipped
         assert centred["gain"] - centred["ci95"] > 0.05  # purer by class relative to the task's mean
         assert abs(tuned["purity"]["centred"]["gain"]) < 0.03  # "the purity as it was"
         assert max(tuned["mean_shift"], strong["mean_shift"]) < 1e-4
+
+
+def test_mamls_step_size_is_the_one_chosen_on_the_validation_alphabet():
+    """`python -m mlkit reproduce leo-maml`: every α of the grid trained with the full budget; the row keeps the α with
+    the best validation accuracy (3 at both shot counts, as the README and notebook 06 say)."""
+    result = shipped_result("leo")
+    assert result["settings"]["maml_alphas"] == experiment.FULL["maml_alphas"]
+    for row in (r for r in result["rows"] if r["method"] == experiment.MAML_ROW):
+        sweep = row["alpha_sweep"]
+        assert set(sweep) == {f"{a:g}" for a in experiment.FULL["maml_alphas"]}
+        best = max(sweep, key=lambda a: sweep[a]["best_val_accuracy"])
+        assert float(best) == row["alpha"] == 3.0, (row["k_shot"], sweep)
+        assert all(v["diverged_at"] is None for v in sweep.values())
+
+
+def test_latent_steps_with_and_without_fine_tuning_quoted_in_notebook_06_and_the_lesson():
+    """The latent steps alone against LEO's whole path (with its fine-tuning steps), 1000 test tasks: `python -m
+    mlkit reproduce leo-steps`. Quoted in the module docstring, the lesson and its solutions."""
+    figure2 = shipped_result("leo")["figure2"]
+    quoted = {("1", "LEO"): (2.0, -0.2), ("1", experiment.STRONG): (24.1, 1.8), ("5", "LEO"): (9.0, 7.6),
+              ("5", experiment.STRONG): (24.5, -2.2)}
+    for (k, method), (alone, path) in quoted.items():
+        steps = figure2[k][method]["latent_steps"]
+        assert steps["n_tasks"] == 1000 and steps["finetune_steps"] == [0, 5] and steps["latent_steps"] == 5
+        assert round(100 * steps["gain"]["0"]["mean"], 1) == alone == round(100 * figure2[k][method]["latent_gain"]
+                                                                             ["mean"], 1)
+        assert round(100 * steps["gain"]["5"]["mean"], 1) == path, (k, method, steps["gain"])
+    tuned = figure2["1"]["LEO"]["latent_steps"]["accuracy"]
+    assert [round(100 * tuned["0"][s]["mean"], 1) for s in ("0", "1", "2", "5", "10")] == [69.3, 70.4, 69.1, 71.4,
+                                                                                         74.1]
+    assert [round(100 * tuned["5"][s]["mean"], 1) for s in ("0", "1", "2", "5", "10")] == [73.4, 72.9, 72.4, 73.2,
+                                                                                         75.1]
+    strong = figure2["1"][experiment.STRONG]["latent_steps"]["accuracy"]
+    assert [round(100 * strong[f]["0"]["mean"], 1) for f in ("0", "5")] == [43.0, 68.7]
+    assert round(100 * strong["5"]["5"]["mean"], 1) == 70.5

@@ -10,8 +10,8 @@ import pytest
 from notebook_parameters import parameters
 
 from mlkit.experiments import leo as experiment
-from mlkit.live.leo import (QUICK_STEPS, TEST_TASKS, build_live, centred, code_geometry, latent_gain, tasks,
-                            train_live)
+from mlkit.live.leo import (LATENT_STEPS, QUICK_STEPS, TEST_TASKS, build_live, centred, code_geometry, latent_gain,
+                            latent_steps_table, tasks, train_live)
 from mlkit.viz.leo import load_shipped
 
 NOTEBOOK = parameters("06_leo_tsne.ipynb")
@@ -26,12 +26,37 @@ def geometry(model: str):
 def test_the_notebooks_quick_mode_is_what_this_test_checks():
     assert NOTEBOOK["steps"] == QUICK_STEPS and NOTEBOOK["n_tasks"] == TEST_TASKS and NOTEBOOK["seed"] == 0
     assert NOTEBOOK["shots"] == 1 and NOTEBOOK["beta"] == experiment.STRONG_KL and NOTEBOOK["neighbours"] == 5
+    assert NOTEBOOK["your_steps"] == 30
 
 
 @pytest.mark.parametrize("model, at_least", [("tuned", 0.0), ("strong-kl", 0.10)])
 def test_the_latent_steps_add_accuracy_on_held_out_alphabets(model, at_least):
     gain = latent_gain(load_shipped(NOTEBOOK["shots"], model), tasks("test", NOTEBOOK["shots"]), NOTEBOOK["n_tasks"])
     assert gain.mean - gain.ci95 > at_least, f"{model}: the latent steps add {gain} (accuracy, paired by task)"
+
+
+def test_once_the_fine_tuning_steps_follow_little_of_the_strong_kl_models_latent_gain_is_left():
+    """Section 9: alone, the strong-KL model's latent steps add over ten points; on LEO's whole evaluation path (its
+    five fine-tuning steps after them) the gain is a few points at most, for both shipped models."""
+    for model in ("strong-kl", "tuned"):
+        meta = load_shipped(NOTEBOOK["shots"], model)
+        alone = latent_gain(meta, tasks("test", NOTEBOOK["shots"]), NOTEBOOK["n_tasks"])
+        path = latent_gain(meta, tasks("test", NOTEBOOK["shots"]), NOTEBOOK["n_tasks"], meta.finetune_steps)
+        assert abs(path.mean) < 0.05, f"{model}: with the fine-tuning steps the latent steps add {path}"
+        if model == "strong-kl":
+            assert path.mean < alone.mean - 0.15, (alone, path)
+        assert float(meta.finetune_lr.detach().mean()) > 0.5  # "the learned fine-tuning step sizes grew to about 1"
+
+
+def test_accuracy_by_latent_steps_without_and_with_fine_tuning():
+    table = latent_steps_table(load_shipped(NOTEBOOK["shots"], "tuned"), tasks("test", NOTEBOOK["shots"]),
+                               NOTEBOOK["n_tasks"])
+    assert table["steps"] == list(LATENT_STEPS) and table["finetune_steps"] == [0, 5]
+    alone = [table["accuracy"]["0"][str(s)].mean for s in LATENT_STEPS]
+    assert any(b < a for a, b in zip(alone, alone[1:])), f"without fine-tuning it goes up and down: {alone}"
+    gain = table["gain"]["0"]  # the trained five steps against none, paired: the same as latent_gain
+    assert gain.mean == latent_gain(load_shipped(NOTEBOOK["shots"], "tuned"), tasks("test", NOTEBOOK["shots"]),
+                                    NOTEBOOK["n_tasks"]).mean
 
 
 def test_the_latent_steps_never_move_a_tasks_mean_code():
