@@ -1,4 +1,4 @@
-"""Lesson 04, exercise 3: do the input gates depend on the episode, or mostly on the update index?
+"""Lesson 04, exercise 1: do the input gates depend on the episode, or mostly on the update index?
 
 With a shipped model, on 20 test episodes, three spreads of each layer's input gate i_t (standard deviations):
 - across episodes: at a fixed update and coordinate, averaged over both;

@@ -1,4 +1,4 @@
-"""Lesson 04, exercises 4 and 5: the shipped 5-shot model with other numbers of updates, and without running
+"""Lesson 04, exercises 2 and 3: the shipped 5-shot model with other numbers of updates, and without running
 batch-norm statistics, on the same 100 test episodes (5-way, 15 queries per class)."""
 from mlkit.checkpoint import read_checkpoint
 from mlkit.evaluate import evaluate

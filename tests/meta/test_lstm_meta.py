@@ -1,7 +1,5 @@
 """The LSTM meta-learner (Ravi & Larochelle 2017): preprocessing, SGD-like start, batching, gates, errors."""
 import math
-import runpy
-from pathlib import Path
 
 import pytest
 import torch
@@ -168,28 +166,6 @@ def test_rows_in_chunks_equal_all_rows_at_once():
         chunked, gates_chunked = meta.run_episode(x, y, record=True, rows_per_call=97)
     torch.testing.assert_close(together, chunked)
     torch.testing.assert_close(gates["forget"], gates_chunked["forget"])
-
-
-SOLUTIONS = Path(__file__).resolve().parents[2] / "lessons" / "solutions"
-
-
-def _solution(name):
-    return runpy.run_path(str(SOLUTIONS / name))["main"]
-
-
-def test_lesson_04_solutions_exact_sgd_and_preprocessing():
-    assert _solution("04_exact_sgd.py")() < 1e-6  # the lesson states: identical to SGD
-    found = _solution("04_preprocessing.py")()
-    assert found["round_trip"] < 1e-12 and found["jump"] < 1e-6
-
-
-def test_lesson_04_solutions_on_the_shipped_models():
-    spreads = _solution("04_gate_variability.py")(n_episodes=10)
-    assert list(spreads) == [f"layer {k}" for k in range(1, 6)]
-    for row in spreads.values():  # the lesson's answer: a schedule over the updates, little change across episodes
-        assert row["across_episodes"] < row["across_updates"]
-    accuracy = _solution("04_steps_and_stats.py")(n_tasks=10)
-    assert len(accuracy) == 4 and all(0.0 <= a <= 100.0 for a in accuracy.values())
 
 
 def test_a_learner_without_batch_norm_adapts_too():
