@@ -1,4 +1,4 @@
-"""Lesson 08, exercise 3: the shipped 5-class MANN with a smaller or larger memory, without retraining.
+"""Lesson 08, exercise 2: the shipped 5-class MANN with a smaller or larger memory, without retraining.
 
 Run: python lessons/solutions/08_memory_size.py
 

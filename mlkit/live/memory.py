@@ -16,6 +16,7 @@ Held-out characters: ``Omniglot(split_by="character")`` (164 / 15 / 63 character
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -45,7 +46,9 @@ META_LR = 1e-2
 QUERIES = 5  # query images per class in training episodes (scored from the state after the sequence); with 5 the
 # image-free solution (guessing from the label sequence) pays less, and the network leaves it within a few hundred
 # steps (with 2, seed 0 had not after 1000)
-QUICK = {"n_way": 5, "k_shot": 2, "steps": 1000, "meta_batch": 8}  # the notebook's live run
+# The live runs: the notebook's race (the student's memory inside a MANN beside mlkit's, ``race_mann``) and the claim
+# tests' 1000-step run
+QUICK = {"n_way": 5, "k_shot": 2, "steps": 1000, "meta_batch": 8}
 INSTANCES = (1, 2, 3, 4, 5, 10)  # the columns of Santoro et al.'s Table 1
 
 
@@ -128,13 +131,30 @@ def run_sequences(meta: MANN, x: Tensor, y: Tensor, order_seed: int = 0, shuffle
     return SequenceRun(y, logits.argmax(-1), instance_numbers(y), states)
 
 
+_SCORED: "weakref.WeakKeyDictionary[MANN, dict[tuple, dict[int, Score]]]" = weakref.WeakKeyDictionary()
+
+
 def accuracy_by_instance(meta: MANN, n_way: int, k_shot: int, n_episodes: int = 200, seed: int = 0,
                          split: str = "test", shuffle_images: bool = False,
                          instances: tuple[int, ...] | None = None) -> dict[int, Score]:
     """Accuracy at the i-th image of a class, for every i in ``instances`` (default 1..K): mean and 95% interval
     over ``n_episodes`` held-out sequences of ``n_way`` classes × ``k_shot`` images (per-episode accuracy at that
     instance, i.e. over its N classes). The same ``seed`` gives the same episodes and orders, with or without
-    ``shuffle_images``, so the two can be compared episode by episode (``paired_difference``)."""
+    ``shuffle_images``, so the two can be compared episode by episode (``paired_difference``).
+
+    Results are kept per model object and its weights' versions (a weight changed in place, by training or
+    ``load_state_dict``, is a new version): the same call twice, as a notebook's plain cell and its explorer make
+    it, computes once."""
+    key = (n_way, k_shot, n_episodes, seed, split, shuffle_images, None if instances is None else tuple(instances),
+           tuple(p._version for p in meta.parameters()))
+    known = _SCORED.setdefault(meta, {})
+    if key not in known:
+        known[key] = _accuracy_by_instance(meta, n_way, k_shot, n_episodes, seed, split, shuffle_images, instances)
+    return dict(known[key])
+
+
+def _accuracy_by_instance(meta: MANN, n_way: int, k_shot: int, n_episodes: int, seed: int, split: str,
+                          shuffle_images: bool, instances: tuple[int, ...] | None) -> dict[int, Score]:
     n_way = check_int("n_way", n_way, 2, meta.n_way)
     k_shot = check_int("k_shot", k_shot, 1, characters(split).per_class - 1)
     n_episodes = check_int("n_episodes", n_episodes, 2)
@@ -156,6 +176,17 @@ def live_text(score: Score) -> str:
     return f"{approx(score.mean, 1, percent=True)} ± {approx(100 * score.ci95, 1)}"
 
 
+def score_text(score: Score, live: bool = False) -> str:
+    """An accuracy as ``"52.3 % ± 2.6"``, or with ``live=True`` (a model trained in the notebook) as ``live_text``
+    gives it, both numbers after "≈"."""
+    return live_text(score) if live else f"{100 * score.mean:.1f} % ± {100 * score.ci95:.1f}"
+
+
+def number_text(value: float, digits: int = 3, live: bool = False) -> str:
+    """``value`` with ``digits`` after the point; after "≈" when it comes from a model trained in the notebook."""
+    return approx(value, digits) if live else f"{value:.{digits}f}"
+
+
 def from_result(entry: dict[str, dict[str, float]]) -> dict[int, Score]:
     """Scores by instance as a result file stores them (``{"2": {"mean": 52.3, "ci95": 2.6, "n": 500}}``, in %)
     back as ``Score`` objects (fractions), for plotting."""
@@ -169,6 +200,20 @@ def paired_difference(a: Score, b: Score) -> Score:
     return confidence_interval(a.values - b.values, "accuracy")
 
 
+def memory_traces(meta: MANN, run: SequenceRun) -> dict[str, Tensor]:
+    """``memory_trace`` of every sequence of a recorded run at once: ``"write"`` and ``"read"`` [T, S+1, slots],
+    ``"least_used"`` [T, S+1, H]."""
+    if not run.states:
+        raise ValueError("run has no recorded states: use run_sequences(..., record=True)")
+    gate = torch.sigmoid(meta.alpha.detach())  # [H]
+    writes, reads, least = [], [], []
+    for before, after in zip(run.states[:-1], run.states[1:]):
+        writes.append(write_weights(gate, before.read_weights, before.usage).sum(1))  # [T, slots]
+        reads.append(after.read_weights.sum(1))
+        least.append(least_used_slots(before.usage, gate.numel()))  # [T, H]
+    return {"write": torch.stack(writes, 1), "read": torch.stack(reads, 1), "least_used": torch.stack(least, 1)}
+
+
 def memory_trace(meta: MANN, run: SequenceRun, task: int = 0) -> dict[str, Tensor]:
     """Where sequence ``task`` of a recorded run wrote and read, step by step (Santoro et al. 2016, §3.2).
 
@@ -180,14 +225,9 @@ def memory_trace(meta: MANN, run: SequenceRun, task: int = 0) -> dict[str, Tenso
     if not run.states:
         raise ValueError("run has no recorded states: use run_sequences(..., record=True)")
     check_int("task", task, 0, run.labels.shape[0] - 1)
-    gate = torch.sigmoid(meta.alpha.detach())  # [H]
-    writes, reads, least = [], [], []
-    for before, after in zip(run.states[:-1], run.states[1:]):
-        written = write_weights(gate, before.read_weights[task : task + 1], before.usage[task : task + 1])
-        writes.append(written[0].sum(0))  # [slots]
-        reads.append(after.read_weights[task].sum(0))
-        least.append(least_used_slots(before.usage[task : task + 1], gate.numel())[0])
-    return {"write": torch.stack(writes), "read": torch.stack(reads), "least_used": torch.stack(least)}
+    one = SequenceRun(run.labels[task : task + 1], run.predictions[task : task + 1], run.instances[task : task + 1],
+                      [MemoryState(*(v[task : task + 1] for v in vars(state).values())) for state in run.states])
+    return {name: value[0] for name, value in memory_traces(meta, one).items()}
 
 
 def least_used_share(trace: dict[str, Tensor]) -> float:
@@ -201,16 +241,17 @@ def read_on_earlier_images(meta: MANN, run: SequenceRun) -> dict[str, float]:
     """Mean read weight that a step puts on the slot where an earlier image was written (the slot with that step's
     largest write weight, not overwritten since), for earlier images of the same class and of other classes, over
     all sequences of a recorded run; a uniform read would give 1 / slots to both."""
-    same: list[float] = []
-    other: list[float] = []
-    for task in range(run.labels.shape[0]):
-        trace = memory_trace(meta, run, task)
-        slot = trace["write"][:-1].argmax(1)  # [S] where each image went
-        y = run.labels[task]
-        for t in range(1, len(y)):
-            for u in range(t):
-                if bool((slot[u + 1 : t] == slot[u]).any()):  # overwritten in between
-                    continue
-                (same if y[u] == y[t] else other).append(float(trace["read"][t, slot[u]]))
-    return {"same class": sum(same) / max(1, len(same)), "other classes": sum(other) / max(1, len(other)),
-            "uniform": 1 / meta.slots}
+    traces = memory_traces(meta, run)
+    slot = traces["write"][:, :-1].argmax(2)  # [T, S] where each image went
+    t_count, s_count = slot.shape
+    steps = torch.arange(s_count)
+    later = steps.view(1, 1, s_count) > steps.view(1, s_count, 1)  # [1, u, v]: v after u
+    rewritten = (slot.unsqueeze(2) == slot.unsqueeze(1)) & later  # [T, u, v]: step v wrote image u's slot again
+    next_write = torch.where(rewritten, steps.view(1, 1, s_count), s_count).min(2).values  # [T, u]
+    u, t = steps.view(1, s_count, 1), steps.view(1, 1, s_count)
+    kept = (u < t) & (t <= next_write.unsqueeze(2))  # [T, u, t]: image u still in its slot when step t reads
+    read = traces["read"][:, :-1].gather(2, slot.unsqueeze(1).expand(-1, s_count, -1))  # [T, t, u]: w^r_t(slot u)
+    read = read.transpose(1, 2)  # [T, u, t]
+    same = run.labels.unsqueeze(2) == run.labels.unsqueeze(1)  # [T, u, t]
+    mean = lambda mask: float(read[mask].sum() / max(1, int(mask.sum())))  # noqa: E731
+    return {"same class": mean(kept & same), "other classes": mean(kept & ~same), "uniform": 1 / meta.slots}

@@ -9,7 +9,9 @@ The steps of ``MetaNet`` (``mlkit/meta/metanet.py``; Munkhdalai & Yu 2017, §3, 
 3. a query attends to the keys (softmax of cosine similarity) and mixes the values into its own ϕ⁺.
 ``write_memory`` (steps 1-2) and ``read_memory`` (step 3) run these steps with the model's public parts and
 return every intermediate tensor; ``fast_weight_ablation`` scores queries with and without each kind of fast
-weight, on the same episodes.
+weight, and with hard instead of soft attention, on the same episodes (``ablation_scores`` from a memory already
+written); ``own_class_on_top`` says how often a query's largest attention weight is on the support example of its
+own class.
 """
 from __future__ import annotations
 
@@ -20,14 +22,15 @@ import torch
 from torch import Tensor
 
 from mlkit.checkpoint import load_shipped
+import torch.nn.functional as F
+
 from mlkit.checks import check_choice, check_int
-from mlkit.learners import ConvNet
 from mlkit.evaluate import Score, confidence_interval
+from mlkit.learners import ConvNet
 from mlkit.meta.mann import embed_support
 from mlkit.meta.memory import cosine_weights
 from mlkit.meta.metanet import MetaNet
 from mlkit.tasks.batch import TaskBatch
-
 
 
 @lru_cache(maxsize=None)
@@ -52,17 +55,19 @@ def write_memory(meta: MetaNet, batch: TaskBatch, seed: int = 0) -> dict[str, An
 
 
 def read_memory(meta: MetaNet, memory: dict[str, Any], x_query: Tensor, task_fast: bool = True,
-                example_fast: bool = True) -> dict[str, Tensor]:
+                example_fast: bool = True, hard: bool = False) -> dict[str, Tensor]:
     """Step 3 for queries x_query [T, Q, ...]: the key memory R [T, K, D], the attention [T, Q, K], each query's
     ϕ⁺ [T, Q, F, N] and its logits [T, Q, N]. ``task_fast=False`` leaves θ⁺ out of f (slow weights only),
-    ``example_fast=False`` leaves ϕ⁺ out of g."""
+    ``example_fast=False`` leaves ϕ⁺ out of g, ``hard=True`` gives each query the ϕ⁺ of its most attended support
+    example alone instead of the softmax mix."""
     learner = cast(ConvNet, meta.learner)  # g
     used = memory["theta_fast"] if task_fast else None
     with torch.no_grad():
         keys = meta.represent(memory["conv"], used)  # R [T, K, D]
         r = meta.represent(meta.embedding.embed(x_query, running=memory["f_stats"]), used)  # [T, Q, D]
         attention = cosine_weights(r, keys)  # [T, Q, K]
-        phi_fast = torch.einsum("tqk,tkfn->tqfn", attention, memory["values"])  # ϕ⁺ of each query [T, Q, F, N]
+        mix = F.one_hot(attention.argmax(-1), attention.shape[-1]).to(attention.dtype) if hard else attention
+        phi_fast = torch.einsum("tqk,tkfn->tqfn", mix, memory["values"])  # ϕ⁺ of each query [T, Q, F, N]
         if not example_fast:
             phi_fast = torch.zeros_like(phi_fast)
         logits = meta.classify(learner.embed(x_query, running=memory["g_stats"]), phi_fast)  # [T, Q, N]
@@ -77,7 +82,8 @@ def episode_parts(meta: MetaNet, batch: TaskBatch, seed: int = 0) -> dict[str, A
 
 def task_branch_active(parts: dict[str, Any]) -> float:
     """The fraction of the units of f's fast branch, ReLU(e θ⁺), that are not zero on the support images: the
-    branch through which θ⁺ acts at all (layer augmentation adds it to the slow branch)."""
+    branch through which θ⁺ acts at all (layer augmentation adds it to the slow branch). ``parts``: what
+    ``write_memory`` or ``episode_parts`` returns."""
     pre = torch.einsum("tkf,tfd->tkd", parts["conv"], parts["theta_fast"])  # [T, K, D]
     return float((pre > 0).float().mean())
 
@@ -99,17 +105,38 @@ def sizes(meta: MetaNet, n_support: int) -> dict[str, int]:
     }
 
 
+def own_class_on_top(attention: Tensor, y_support: Tensor, y_query: Tensor) -> Tensor:
+    """Per episode, the share of queries whose largest attention weight is on a support example of their own
+    class: attention [T, Q, K], labels [T, K] and [T, Q] -> [T]."""
+    top = attention.argmax(-1)  # [T, Q] the most attended support example
+    return (y_support.gather(1, top) == y_query).float().mean(1)
+
+
+ABLATIONS: dict[str, dict[str, bool]] = {
+    "full": {}, "hard attention": {"hard": True}, "without theta+": {"task_fast": False},
+    "without phi+": {"example_fast": False},
+}
+
+
+def ablation_scores(meta: MetaNet, batch: TaskBatch, memory: dict[str, Any]) -> dict[str, Score]:
+    """Query accuracy of the episodes of ``batch`` from their ``memory`` (``write_memory``, written once) read four
+    ways: with both kinds of fast weights (``"full"``), with hard attention (each query takes the ϕ⁺ of its most
+    attended support example), without θ⁺ and without ϕ⁺; and the share of queries whose largest attention weight is
+    on their own class (``"own class on top"``): per-episode values, mean and 95% interval."""
+    scores = {}
+    for name, options in ABLATIONS.items():
+        out = read_memory(meta, memory, batch.x_query, **options)
+        per_episode = (out["logits"].argmax(-1) == batch.y_query).float().mean(1)  # [T]
+        scores[name] = confidence_interval(per_episode.numpy(), "accuracy")
+        if name == "full":
+            top = own_class_on_top(out["attention"], batch.y_support, batch.y_query)
+            scores["own class on top"] = confidence_interval(top.numpy(), "share")
+    return scores
+
+
 def fast_weight_ablation(meta: MetaNet, sampler, n_episodes: int = 200, seed: int = 0) -> dict[str, Score]:
-    """Query accuracy of ``n_episodes`` episodes from ``sampler`` (reseeded: the same episodes each call) with
-    both kinds of fast weights, without θ⁺ and without ϕ⁺ (the same memory written once, read three ways):
-    per-episode accuracy, mean and 95% interval."""
+    """``ablation_scores`` on ``n_episodes`` episodes from ``sampler`` (reseeded: the same episodes each call), their
+    memory written with the verification pairs drawn from ``seed``."""
     n_episodes = check_int("n_episodes", n_episodes, 2)
     batch = sampler.reseeded().sample(n_episodes)
-    memory = write_memory(meta, batch, seed)
-    variants = {"full": {}, "without theta+": {"task_fast": False}, "without phi+": {"example_fast": False}}
-    scores = {}
-    for name, options in variants.items():
-        logits = read_memory(meta, memory, batch.x_query, **options)["logits"]
-        per_episode = (logits.argmax(-1) == batch.y_query).float().mean(1)  # [T]
-        scores[name] = confidence_interval(per_episode.numpy(), "accuracy")
-    return scores
+    return ablation_scores(meta, batch, write_memory(meta, batch, seed))

@@ -1,6 +1,7 @@
 """Pictures for notebook 08: an episode shown as a sequence with its labels one step late, accuracy by instance,
-the write and read weights of a MANN's memory over one episode (Santoro et al. 2016, §2, §3.2, Table 1), and the
-attention of Meta Networks over its key memory (Munkhdalai & Yu 2017, §3).
+the order in which least-recently-used access writes, the write and read weights of a MANN's memory over one
+episode (Santoro et al. 2016, §2, §3.2, Table 1), and the attention of Meta Networks over its key memory
+(Munkhdalai & Yu 2017, §3).
 
 Every function returns a closed figure (see ``mlkit.viz.tasks.finish``): end a cell with the call to show it.
 """
@@ -14,7 +15,8 @@ from mlkit.evaluate import Score
 from mlkit.viz.tasks import finish
 
 
-def plot_sequence(x: Tensor, y: Tensor, steps: int = 10):
+def plot_sequence(x: Tensor, y: Tensor, steps: int = 10,
+                  title: str = "input at step t: image $x_t$ and the previous label $y_{t-1}$"):
     """The first ``steps`` images of one sequence (x [S, 1, H, W], labels y [S]) with what the network gets at
     each step: the image and the label of the step before (none at step 0); the label to predict underneath."""
     steps = min(steps, len(y))
@@ -24,8 +26,31 @@ def plot_sequence(x: Tensor, y: Tensor, steps: int = 10):
         ax.set_xticks([]), ax.set_yticks([])
         ax.set_title(f"t = {t}\nin: {'–' if t == 0 else int(y[t - 1])}", fontsize=8)
         ax.set_xlabel(f"target {int(y[t])}", fontsize=8)
-    fig.suptitle("input at step t: image $x_t$ and the previous label $y_{t-1}$", fontsize=9)
+    fig.suptitle(title, fontsize=9)
     return finish(fig)
+
+
+def plot_write_order(orders: dict[str, dict], title: str):
+    """One heat map per read pattern (``orders``: name -> ``{"write": [steps, slots], "slots": [...]}``, as
+    ``mlkit.exercises.memory.lrua_order`` returns): the write weight of every slot (rows) at every step (columns),
+    the slot written most at each step printed in its cell."""
+    fig, axes = plt.subplots(1, len(orders), figsize=(4.6 * len(orders), 2.7), sharey=True, squeeze=False,
+                             layout="constrained")
+    for ax, (name, order) in zip(axes[0], orders.items()):
+        write = order["write"].numpy()  # [steps, slots]
+        image = ax.imshow(write.T, aspect="auto", cmap="viridis", origin="lower", vmin=0, vmax=1,
+                          interpolation="nearest")
+        for t, slot in enumerate(order["slots"]):
+            ax.text(t, slot, str(slot), ha="center", va="center", fontsize=7, color="black")
+        ax.set_xticks(range(write.shape[0]))
+        ax.set_xlabel("step t")
+        ax.set_title(name, fontsize=9)
+    axes[0, 0].set_yticks(range(orders[next(iter(orders))]["write"].shape[1]))
+    axes[0, 0].set_ylabel("memory slot")
+    fig.colorbar(image, ax=list(axes[0]), fraction=0.03, pad=0.01, label="write weight $w^w_t$")
+    fig.suptitle(title, fontsize=10)
+    plt.close(fig)  # constrained layout: no tight_layout (``finish``) on top of it
+    return fig
 
 
 def plot_instance_accuracy(curves: dict[str, dict[int, Score]], chance: float, title: str,

@@ -20,19 +20,40 @@ from mlkit.widgets import explore
 MAX_LENGTH = 15  # images per class in a sequence (Omniglot has 20 per character; one is left for a query)
 
 
-def show_instances(meta: MANN, classes: int = 5, length: int = 10, n_episodes: int = 100, seed: int = 0) -> dict[str, Any]:
-    """Plot accuracy by instance on ``n_episodes`` held-out sequences of ``classes`` × ``length`` images, with the
-    shuffled-images control; print ``accuracy = ...`` (every image after a class's first) and return the scores."""
+def _scores(meta: MANN, classes: int, length: int, n_episodes: int, seed: int) -> tuple[dict, dict]:
     classes = check_int("classes", classes, 2, meta.n_way)
     length = check_int("length", length, 1, MAX_LENGTH)
     real = accuracy_by_instance(meta, classes, length, n_episodes, seed)
     control = accuracy_by_instance(meta, classes, length, n_episodes, seed, shuffle_images=True)
+    return real, control
+
+
+def _summary(real: dict, classes: int) -> str:
+    """``accuracy = ...`` over every image after a class's first, the first images' accuracy and chance."""
     repeats = [real[i].mean for i in real if i > 1]
-    display(plot_instance_accuracy({"MANN": real, "images shuffled (control)": control}, 1 / classes,
-                                   f"{classes} classes × {length} images, {n_episodes} held-out sequences"))
     later = f"accuracy = {100 * sum(repeats) / len(repeats):.1f} % (images after a class's first)" if repeats else \
         "accuracy = – (one image per class: nothing to remember)"
-    print(f"{later};  first images {100 * real[1].mean:.1f} %;  chance {100 / classes:.1f} %")
+    return f"{later};  first images {100 * real[1].mean:.1f} %;  chance {100 / classes:.1f} %"
+
+
+def print_instances(meta: MANN, classes: int = 5, length: int = 10, n_episodes: int = 100,
+                    seed: int = 0) -> dict[str, Any]:
+    """The explorer's numbers without its figure: accuracy at every instance with the shuffled-images control,
+    then the ``accuracy = ...`` line; returns the scores."""
+    real, control = _scores(meta, classes, length, n_episodes, seed)
+    print(f"{classes} classes × {length} images, {n_episodes} held-out sequences (accuracy %, control in brackets):")
+    print("  ".join(f"{i}: {100 * real[i].mean:.1f} ({100 * control[i].mean:.1f})" for i in real))
+    print(_summary(real, classes))
+    return {"real": real, "control": control}
+
+
+def show_instances(meta: MANN, classes: int = 5, length: int = 10, n_episodes: int = 100, seed: int = 0) -> dict[str, Any]:
+    """Plot accuracy by instance on ``n_episodes`` held-out sequences of ``classes`` × ``length`` images, with the
+    shuffled-images control; print ``accuracy = ...`` (every image after a class's first) and return the scores."""
+    real, control = _scores(meta, classes, length, n_episodes, seed)
+    display(plot_instance_accuracy({"MANN": real, "images shuffled (control)": control}, 1 / classes,
+                                   f"{classes} classes × {length} images, {n_episodes} held-out sequences"))
+    print(_summary(real, classes))
     return {"real": real, "control": control}
 
 

@@ -8,7 +8,8 @@ import torch  # noqa: E402
 
 from mlkit.evaluate import Score  # noqa: E402
 from mlkit.live.memory import build_mann, memory_trace, run_sequences, sequences  # noqa: E402
-from mlkit.viz.memory import plot_attention, plot_instance_accuracy, plot_memory_trace, plot_sequence  # noqa: E402
+from mlkit.viz.memory import (plot_attention, plot_instance_accuracy, plot_memory_trace, plot_sequence,  # noqa: E402
+                               plot_write_order)
 
 
 def score(mean: float) -> Score:
@@ -21,6 +22,7 @@ def test_sequence_shows_the_previous_label_as_input():
     titles = [ax.get_title() for ax in fig.axes]
     assert len(fig.axes) == 4 and titles[0].endswith("in: –") and titles[2].endswith("in: 1")
     assert fig.axes[1].get_xlabel() == "target 1" and fig._suptitle.get_text()
+    assert plot_sequence(x, y, steps=2, title="a takeaway")._suptitle.get_text() == "a takeaway"
 
 
 def test_instance_accuracy_names_every_curve_and_the_chance_line():
@@ -43,3 +45,14 @@ def test_memory_trace_and_attention_maps_are_labelled():
     assert [t.get_text() for t in write.get_legend().get_texts()] == ["least-used slot before the step"]
     fig = plot_attention(torch.rand(4, 3).softmax(-1), torch.tensor([0, 1, 2]), torch.tensor([0, 0, 1, 2]), "att")
     assert fig.axes[0].get_xlabel() and fig.axes[0].get_ylabel() and fig.axes[0].get_title() == "att"
+
+
+def test_write_order_maps_are_labelled_and_name_the_slot_of_every_step():
+    write = torch.eye(4).repeat(3, 1)  # [12, 4]: slots 0, 1, 2, 3 in turn
+    orders = {name: {"write": write, "slots": [0, 1, 2, 3] * 3} for name in ("even", "slot 0")}
+    fig = plot_write_order(orders, "the takeaway")
+    maps = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in maps] == ["even", "slot 0"] and fig._suptitle.get_text() == "the takeaway"
+    assert maps[0].get_ylabel() == "memory slot" and all(ax.get_xlabel() == "step t" for ax in maps)
+    assert [t.get_text() for t in maps[0].texts] == [str(s) for s in orders["even"]["slots"]]
+    assert any("write weight" in ax.get_ylabel() for ax in fig.axes)  # the colour bar

@@ -8,7 +8,7 @@ import re  # noqa: E402
 import pytest  # noqa: E402
 
 from mlkit.live.memory import accuracy_by_instance, build_mann  # noqa: E402
-from mlkit.widgets.memory import instance_explorer, show_instances  # noqa: E402
+from mlkit.widgets.memory import instance_explorer, print_instances, show_instances  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -47,3 +47,19 @@ def test_widget_sliders_are_named_for_the_browser_test(meta):
     assert any(d.startswith("classes") for d in descriptions) and any(d.startswith("length") for d in descriptions)
     values = {child.description: child.value for child in widget.children if hasattr(child, "description")}
     assert values["classes"] == 3 and values["length (per class)"] == 2
+
+
+def test_the_plain_twin_prints_the_explorers_numbers_and_draws_nothing(meta, capsys):
+    import matplotlib.pyplot as plt
+
+    figures = len(plt.get_fignums())
+    out = print_instances(meta, classes=3, length=3, n_episodes=20, seed=1)
+    text = capsys.readouterr().out
+    shown = show_instances(meta, classes=3, length=3, n_episodes=20, seed=1)
+    assert printed_line(text) == printed_line(capsys.readouterr().out)  # the same accuracy line as the explorer
+    assert f"2: {100 * out['real'][2].mean:.1f} ({100 * out['control'][2].mean:.1f})" in text
+    assert out["real"][2].mean == shown["real"][2].mean and len(plt.get_fignums()) == figures
+
+
+def printed_line(text: str) -> str:
+    return next(line for line in text.splitlines() if line.startswith("accuracy = "))
