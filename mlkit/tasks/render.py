@@ -16,7 +16,8 @@ file, a perturbed copy, a student's drawing on the pad -- reaches a model as a t
 
 Points off the canvas are clipped: ink that would fall outside the 105x105 image is not drawn, as the edge of the
 paper cut it (the official files have a few points just past the edge). A drawing none of whose ink falls on the
-canvas is refused. ``rotate_quarter`` turns strokes as ``torch.rot90`` turns images (the loader's rotated classes).
+canvas is refused. ``rotate_quarter`` turns strokes as ``torch.rot90`` turns images (the loader's rotated classes);
+``strokes_until`` is a drawing as it stood at a moment of its making (to replay it stroke by stroke).
 """
 from __future__ import annotations
 
@@ -118,3 +119,15 @@ def rotate_quarter(strokes: Sequence[np.ndarray], k: int) -> Drawing:
             x, y = -y, x - (CANVAS - 1)
         turned.append(np.stack([x, y, stroke[:, 2]], 1))
     return turned
+
+
+def strokes_until(strokes: Sequence[np.ndarray], t: float) -> Drawing:
+    """The part of a drawing made by time ``t`` (ms): its points up to the first one later than ``t``, stroke by
+    stroke (a few official files have times that step back: a point counts from the latest time before it).
+    Strokes not begun by then are left out, so the result may be empty (nothing drawn yet)."""
+    out = []
+    for stroke in check_drawing(strokes, "strokes"):
+        shown = int(np.searchsorted(np.maximum.accumulate(stroke[:, 2]), t, side="right"))
+        if shown:
+            out.append(stroke[:shown])
+    return out

@@ -181,11 +181,16 @@ class DrawingPad:
         c.on_mouse_move(lambda x, y: self._move(x, y))
         c.on_mouse_up(lambda x, y: self._up())
         c.on_mouse_out(lambda x, y: self._up())
-        c.on_touch_start(lambda touches: touches and self._down(*touches[0]))
-        c.on_touch_move(lambda touches: touches and self._move(*touches[0]))
+        c.on_touch_start(lambda touches: self._touch(touches, self._down))  # the first finger draws
+        c.on_touch_move(lambda touches: self._touch(touches, self._move))
         c.on_touch_end(lambda touches: self._up())
         c.on_touch_cancel(lambda touches: self._up())
         c.on_client_ready(lambda: self._redraw())
+
+    @staticmethod
+    def _touch(touches: list[tuple[float, float]], action: Callable[[float, float], None]) -> None:
+        if touches:
+            action(*touches[0])
 
     def _down(self, x: float, y: float) -> None:
         if self.recorder.press(x, y):
@@ -202,6 +207,7 @@ class DrawingPad:
     def _up(self) -> None:
         if self.recorder.release():
             self._show_preview()
+            self._show()
             self._notify()
 
     def _notify(self) -> None:

@@ -14,7 +14,7 @@ from PIL import Image
 from mlkit.tasks import Omniglot, Strokes, render_strokes
 from mlkit.tasks.image_files import ink_pixels
 from mlkit.tasks.omniglot import _index, shipped_root
-from mlkit.tasks.render import CANVAS, ink_mask, render_drawings, resize_ink, rotate_quarter
+from mlkit.tasks.render import CANVAS, ink_mask, render_drawings, resize_ink, rotate_quarter, strokes_until
 
 DOT = [np.array([[52.0, -52.0, 0.0]])]
 LINE = [np.array([[20.0, -30.0, 0.0], [80.0, -30.0, 100.0]])]
@@ -125,3 +125,12 @@ def test_bad_input_is_refused_naming_the_parameter_and_range(call, message):
 
 def test_strokes_of_x_y_only_render_like_x_y_t():
     assert torch.equal(render_strokes([LINE[0][:, :2]]), render_strokes(LINE))
+
+
+def test_a_drawing_replays_point_by_point_in_time():
+    drawing = [np.array([[1.0, -1.0, 0.0], [2.0, -1.0, 10.0], [3.0, -1.0, 30.0]]),
+               np.array([[5.0, -5.0, 50.0], [6.0, -5.0, 45.0], [7.0, -5.0, 60.0]])]  # a time that steps back
+    assert strokes_until(drawing, -1) == []
+    assert [s.tolist() for s in strokes_until(drawing, 10)] == [[[1.0, -1.0, 0.0], [2.0, -1.0, 10.0]]]
+    assert [len(s) for s in strokes_until(drawing, 50)] == [3, 2]  # the step back counts from time 50
+    assert [len(s) for s in strokes_until(drawing, 1e9)] == [3, 3]

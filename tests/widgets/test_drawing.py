@@ -44,6 +44,7 @@ def test_mouse_strokes_are_recorded_in_omniglots_units(pad):
     stroke(pad, [(20, 20), (100, 20), (100, 180)])
     event(pad, "mouse_move", 150, 150)  # moving with the button up draws nothing
     stroke(pad, [(60, 60)])  # a dot
+    assert "2 strokes on the canvas" in pad.status.value  # the status follows every stroke
     strokes = pad.strokes()
     assert [s.shape for s in strokes] == [(3, 3), (1, 3)]
     assert np.allclose(strokes[0][:, :2], [[9.5, -9.5], [49.5, -9.5], [49.5, -89.5]])  # 210 px -> 105 units
