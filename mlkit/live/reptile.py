@@ -1,5 +1,5 @@
 """Notebook 05's machinery: the MAML / first-order MAML / Reptile expansion checked live, and the three methods
-meta-trained live on the same sine tasks.
+meta-trained on the same sine tasks at several inner step sizes α (the α sweep behind the notebook's explorer).
 
 Two claims, checked in quick mode by ``tests/live/test_reptile.py`` through these same functions:
 
@@ -15,6 +15,11 @@ The live runs use ``mlkit.experiments.maml_vs_reptile``'s protocol (``build``, `
 evaluations per task, the same 20 points per task, α = 0.01 and Adam 1e-3 outside for all three; they differ in the
 meta-gradient only. That experiment compares the methods at equal CPU time, these runs at equal meta-iterations.
 Streams: training tasks from ``seed``, validation tasks from ``seed + 1``, test tasks from ``seed + 2``.
+
+The α sweep (``alpha_sweep``) trains the three at every α of ``SWEEP_ALPHAS`` for the same iterations: 15 runs, too
+many for a quick-mode notebook, so the one made with the quick-mode defaults is shipped
+(``mlkit/results/maml-vs-reptile-alphas.json``, written by ``python -m mlkit.live.reptile``) and ``sweep`` reads it
+when the settings match, trains it otherwise.
 """
 from __future__ import annotations
 
