@@ -16,7 +16,6 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 from sklearn.decomposition import PCA
 
 from mlkit.checks import check_int, check_positive
