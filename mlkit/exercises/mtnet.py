@@ -238,6 +238,8 @@ def check_masked_inner_step(masked_inner_step: Any, tnet: Any = None) -> None:
                 raise Hint(f"θ'[{name!r}] has shape {tuple(adapted[name].shape)}, expected {tuple(w.shape)}: a "
                            "layer's mask has one entry per output unit, the columns of W [in, out]; multiplying a "
                            "[in, out] gradient by a [out] mask broadcasts it along the columns")
+    if isinstance(adapted, dict) and set(adapted) == set(theta):
+        adapted = {n: adapted[n] for n in theta}  # any order of the names will do
     adapted = expect_weights(adapted, "masked_inner_step's θ'", theta)
     got, want = list(adapted.values()), list(masked_step(theta, masks, x, y, ALPHA).values())
     plain = {n: m.detach() for n, m in masks.items()}

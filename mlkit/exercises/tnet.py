@@ -192,6 +192,8 @@ def check_tnet_inner_step(tnet_inner_step: Any, tnet_cell: Any = None, tnet: Any
                                                                                        if n.startswith("t")):
         raise Hint("θ' has no T matrices: return every tensor of θ, the T's unchanged (the network needs them to "
                    "run, and the meta-gradient reaches T through them)")
+    if isinstance(adapted, dict) and set(adapted) == set(theta):
+        adapted = {n: adapted[n] for n in theta}  # any order of the names will do
     adapted = expect_weights(adapted, "tnet_inner_step's θ'", theta)
     got, want = list(adapted.values()), list(step(theta, x, y, ALPHA).values())
     moved_t = [n for n in theta if n.startswith("t") and not torch.equal(adapted[n].detach(), theta[n].detach())]

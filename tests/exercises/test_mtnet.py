@@ -71,6 +71,19 @@ def test_the_other_straight_through_form_passes_too():
     checks.check_sample_mask(jang_style)
 
 
+def test_other_right_masked_steps_pass_too():
+    def reshaped(theta, masks, x, y, alpha):  # masks lined up by hand, the T's last
+        names = [n for n in theta if not n.startswith("t")]
+        grads = torch.autograd.grad(F.mse_loss(tnet(x, theta), y), [theta[n] for n in names], create_graph=True)
+        moved = {}
+        for name, g in zip(names, grads):
+            m = masks[name.replace("b", "w")]
+            moved[name] = theta[name] - alpha * (m.view(1, -1) if name.startswith("w") else m) * g
+        return {**moved, **{n: w for n, w in theta.items() if n.startswith("t")}}
+
+    checks.check_masked_inner_step(reshaped, tnet)
+
+
 def test_given_noise_makes_mlkits_mask_the_students():
     zeta = torch.linspace(-2, 2, 30)
     u1, u2 = checks.fixed_noise(30, 4)
