@@ -450,7 +450,7 @@ def race_mann(cosine_read: Any, update_usage: Any, write_weights_of: Any, steps:
             return loss.item()
         return step
 
-    return race("MANN", trainer(student), trainer(reference), batches, progress=progress)
+    return race("MANN", trainer(student), trainer(reference), batches, progress=progress, mlkit_kind="")
 
 
 # --- the student's functions at work ---------------------------------------------------------------------------

@@ -34,6 +34,7 @@ class Race:
     student_seconds: float = 0.0
     mlkit_seconds: float = 0.0
     error: str | None = None  # why the student's run stopped (None: it ran to the end)
+    mlkit_kind: str = "batched"  # how mlkit's run differs from the student's, as the report says it ("" for none)
 
     @property
     def largest_difference(self) -> float:
@@ -63,16 +64,17 @@ class Race:
                     "this cell again")
         return (f"your {self.label} and mlkit's, same seed, same {n} meta-batches: training losses equal within a "
                 f"relative {TOLERANCE:g}: {self.agree()} (largest difference ≈{self.largest_difference:.1e})\n"
-                f"mlkit's batched {self.label} ran ≈{self.speedup:.1f}× as fast as yours")
+                f"mlkit's {self.mlkit_kind + ' ' if self.mlkit_kind else ''}{self.label} ran ≈{self.speedup:.1f}× as "
+                "fast as yours")
 
 
 def race(label: str, student_step: Step, mlkit_step: Step, batches: Sequence[TaskBatch],
-         progress: bool = True) -> Race:
+         progress: bool = True, mlkit_kind: str = "batched") -> Race:
     """Run ``student_step`` on every batch, then ``mlkit_step`` on the same batches; time both.
 
     A student step that raises, returns something other than a number, or returns a non-finite loss ends the
     student's run with ``Race.error`` set; mlkit's run always completes."""
-    result = Race(label)
+    result = Race(label, mlkit_kind=mlkit_kind)
     start = time.perf_counter()
     for batch in tqdm(batches, desc=f"your {label}", leave=False, disable=not progress, mininterval=1.0):
         try:
