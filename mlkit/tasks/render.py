@@ -7,7 +7,8 @@ file, a perturbed copy, a student's drawing on the pad -- reaches a model as a t
 
 1. **ink at 105x105**: the point (x, y) of a stroke file lies at pixel column x and row -y (the pixel centres of
    the image, which Omniglot's files place at (x + 0.5, -y + 0.5) in continuous image coordinates); a pixel is ink
-   when its centre lies within ``pen_width / 2`` of the stroke's polyline (a round pen; a single point is a dot).
+   when its centre lies within ``pen_width / 2`` of the stroke's polyline (a round pen; a single point is a dot),
+   the exact distance to each segment, computed for the pixels of the segment's box only.
    With the default width of 5 pixels the ink of every shipped drawing matches its published PNG with a mean
    intersection-over-union of 0.94;
 2. **the loader's resize**: the black-and-white 105x105 ink goes through ``mlkit.tasks.image_files.ink_pixels``'s
@@ -34,22 +35,17 @@ from mlkit.tasks.stroke_files import Drawing, check_drawing
 
 CANVAS = 105  # side of Omniglot's drawings, in pixels
 PEN_WIDTH = 5.0  # the round pen's diameter in pixels that best reproduces the published PNGs
-STEP = 0.25  # spacing of the points a polyline is sampled at: the ink's edge is off by at most STEP² / (8 r)
 
 
-def _dense_points(strokes: Drawing) -> np.ndarray:
-    """Every stroke's polyline sampled at most ``STEP`` apart, in pixel (column, row): [M, 2]."""
-    pieces = []
+def _segments(strokes: Drawing) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end of every segment of every stroke, in pixel (column, row): [S, 2] each (a one-point stroke is a
+    segment of length 0, a dot)."""
+    starts, ends = [], []
     for stroke in strokes:
         p = np.stack([stroke[:, 0], -stroke[:, 1]], 1)  # [n, 2] (column, row)
-        seg = p[1:] - p[:-1]  # [n - 1, 2]
-        steps = np.maximum(1, np.ceil(np.hypot(seg[:, 0], seg[:, 1]) / STEP)).astype(np.int64)  # [n - 1]
-        which = np.repeat(np.arange(len(seg)), steps)  # [m]
-        start = np.cumsum(steps) - steps
-        fraction = (np.arange(int(steps.sum())) - np.repeat(start, steps)) / np.repeat(steps, steps)  # [m] in [0, 1)
-        pieces.append(p[which] + seg[which] * fraction[:, None])
-        pieces.append(p[-1:])
-    return np.concatenate(pieces)
+        starts.append(p[:-1] if len(p) > 1 else p)
+        ends.append(p[1:] if len(p) > 1 else p)
+    return np.concatenate(starts), np.concatenate(ends)
 
 
 def ink_mask(strokes: Sequence[np.ndarray], pen_width: float = PEN_WIDTH, where: str = "strokes") -> np.ndarray:
@@ -58,16 +54,22 @@ def ink_mask(strokes: Sequence[np.ndarray], pen_width: float = PEN_WIDTH, where:
     ``strokes``: a list of arrays [n, 3] of (x, y, t) (or [n, 2]); ``where`` names the drawing in error messages."""
     drawing = check_drawing(strokes, where)
     radius = check_range("pen_width", pen_width, 1.0, 20.0) / 2
-    points = _dense_points(drawing)  # [M, 2]
-    reach = int(np.ceil(radius))
-    offsets = np.arange(-reach, reach + 1)
-    dx, dy = (a.ravel() for a in np.meshgrid(offsets, offsets))  # [K] each
-    col = np.round(points[:, :1]) + dx  # [M, K]: candidate pixels around every point
-    row = np.round(points[:, 1:]) + dy
-    hit = (col - points[:, :1]) ** 2 + (row - points[:, 1:]) ** 2 <= radius ** 2
-    hit &= (col >= 0) & (col < CANVAS) & (row >= 0) & (row < CANVAS)
+    a, b = _segments(drawing)  # [S, 2] each
+    low = np.clip(np.ceil(np.minimum(a, b) - radius), 0, CANVAS).astype(np.int64)  # [S, 2]: each segment's box of
+    high = np.clip(np.floor(np.maximum(a, b) + radius), -1, CANVAS - 1).astype(np.int64)  # pixels, on the canvas
+    width = np.maximum(high[:, 0] - low[:, 0] + 1, 0)  # [S]
+    count = width * np.maximum(high[:, 1] - low[:, 1] + 1, 0)  # [S] pixels to test per segment
+    segment = np.repeat(np.arange(len(a)), count)  # [K]: the segment of each candidate pixel
+    k = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)  # [K] index inside its box
+    col = low[segment, 0] + k % width[segment]  # [K]
+    row = low[segment, 1] + k // width[segment]
+    dx, dy = (b - a)[segment].T  # [K] each: the segment's direction
+    ox, oy = col - a[segment, 0], row - a[segment, 1]  # [K] each: the pixel centre from the segment's start
+    length2 = dx * dx + dy * dy
+    along = np.clip((ox * dx + oy * dy) / np.where(length2 > 0, length2, 1.0), 0.0, 1.0)  # [K]: nearest point
+    hit = (ox - along * dx) ** 2 + (oy - along * dy) ** 2 <= radius ** 2  # [K]: within the pen's reach
     mask = np.zeros((CANVAS, CANVAS), bool)
-    mask[row[hit].astype(np.int64), col[hit].astype(np.int64)] = True
+    mask[row[hit], col[hit]] = True
     if not mask.any():
         xs = np.concatenate([s[:, 0] for s in drawing])
         ys = np.concatenate([s[:, 1] for s in drawing])

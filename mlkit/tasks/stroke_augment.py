@@ -44,14 +44,20 @@ def _affine(u: np.ndarray, rotation: float, scale: float, shear: float) -> np.nd
     return rotate @ shears * s[:, None, None]
 
 
-def _smooth_noise(points: np.ndarray, coefficients: np.ndarray) -> np.ndarray:
-    """A smooth displacement [n, 2] along a stroke [n, 2] from ``coefficients`` [2, 2 * MODES] (pixels)."""
-    steps = np.hypot(*np.diff(points, axis=0).T) if len(points) > 1 else np.zeros(0)
-    arc = np.concatenate([[0.0], np.cumsum(steps)])
-    s = arc / arc[-1] if arc[-1] > 0 else np.zeros_like(arc)  # [n] in [0, 1]
+def _smooth_noise(xy: np.ndarray, starts: np.ndarray, coefficients: np.ndarray) -> np.ndarray:
+    """A smooth displacement [P, 2] of the points ``xy`` [P, 2] of strokes beginning at indices ``starts`` [S], from
+    ``coefficients`` [S, 2, 2 * MODES] (pixels): modes of each stroke's arc length, scaled to [0, 1]."""
+    steps = np.concatenate([[0.0], np.hypot(*np.diff(xy, axis=0).T)])  # [P]
+    steps[starts] = 0.0  # a stroke's length starts at its first point
+    arc = np.cumsum(steps)
+    sizes = np.diff(np.append(starts, len(xy)))  # [S] points per stroke
+    stroke = np.repeat(np.arange(len(starts)), sizes)  # [P]
+    arc -= arc[starts][stroke]
+    total = arc[np.append(starts[1:], len(xy)) - 1][stroke]  # [P]: the length of each point's stroke
+    s = np.divide(arc, total, out=np.zeros_like(arc), where=total > 0)  # [P] in [0, 1]
     k = np.arange(1, MODES + 1)
     basis = np.concatenate([np.sin(math.pi * k * s[:, None]), np.cos(math.pi * k * s[:, None])], 1) / np.tile(k, 2)
-    return basis @ coefficients.T  # [n, 2M] @ [2M, 2] -> [n, 2]
+    return np.einsum("pm,pcm->pc", basis, coefficients[stroke])  # [P, 2M] x [P, 2, 2M] -> [P, 2]
 
 
 def _checked(rotation: float, scale: float, shear: float, shift: float, noise: float) -> dict[str, float]:
@@ -82,13 +88,14 @@ def perturb_strokes(strokes: Sequence[np.ndarray], generator: torch.Generator | 
     u = (torch.rand(n, 5, generator=generator, dtype=torch.float64) * 2 - 1).numpy()  # [S, 5] in [-1, 1]
     coefficients = torch.randn(n, 2, 2 * MODES, generator=generator, dtype=torch.float64).numpy() * noise
     maps = _affine(u[:, :3], rotation, scale, shear)  # [S, 2, 2]
-    out = []
-    for i, stroke in enumerate(drawing):
-        xy = stroke[:, :2]  # [n, 2]
-        centre = (xy.min(0) + xy.max(0)) / 2
-        moved = (xy - centre) @ maps[i].T + centre + shift * u[i, 3:5] + _smooth_noise(xy, coefficients[i])
-        out.append(np.concatenate([moved, stroke[:, 2:]], 1))
-    return out
+    sizes = np.array([len(stroke) for stroke in drawing])  # [S]
+    starts = np.cumsum(sizes) - sizes
+    stroke = np.repeat(np.arange(n), sizes)  # [P]: the stroke of every point
+    xy = np.concatenate([s[:, :2] for s in drawing])  # [P, 2]
+    centre = (np.minimum.reduceat(xy, starts) + np.maximum.reduceat(xy, starts)) / 2  # [S, 2]: box centres
+    moved = np.einsum("pij,pj->pi", maps[stroke], xy - centre[stroke]) + centre[stroke]  # [P, 2]
+    moved += shift * u[stroke, 3:5] + _smooth_noise(xy, starts, coefficients)
+    return [np.concatenate([m, s[:, 2:]], 1) for m, s in zip(np.split(moved, starts[1:]), drawing)]
 
 
 class StrokeDistortion:
