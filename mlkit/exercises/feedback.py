@@ -90,16 +90,16 @@ def expect_tensor(value: Any, what: str, shape: Sequence[int]) -> Tensor:
 
 
 def expect_weights(value: Any, what: str, like: dict[str, Tensor]) -> dict[str, Tensor]:
-    """``value`` as a dict with the names and shapes of ``like`` (weights θ), or a ``Hint``."""
+    """``value`` as a dict with the names and shapes of ``like`` (weights θ), in θ's order, or a ``Hint``."""
     if not isinstance(value, dict):
         raise Hint(f"{what} should be a dict {{name: tensor}} like θ, got a {type(value).__name__}")
-    if list(value) != list(like):
+    if set(value) != set(like):
         missing, extra = [n for n in like if n not in value], [n for n in value if n not in like]
         raise Hint(f"{what} should have the names of θ {list(like)}"
                    + (f"; missing {missing}" if missing else "") + (f"; unexpected {extra}" if extra else ""))
     for name, tensor in like.items():
         expect_tensor(value[name], f"{what}[{name!r}]", tensor.shape)
-    return value
+    return {name: value[name] for name in like}  # in θ's order, whatever order the student built them in
 
 
 def largest_difference(got: Tensor | Sequence[Tensor], want: Tensor | Sequence[Tensor]) -> float:

@@ -57,3 +57,9 @@ def test_close_and_largest_difference_work_on_tensors_and_lists() -> None:
     assert not close(a, b) and close(a, b, atol=1e-2)
     assert largest_difference(a, b) == pytest.approx(1e-3)
     assert close(torch.ones(2), torch.ones(2) + 1e-7)
+
+
+def test_weights_built_in_another_order_are_accepted_in_thetas_order() -> None:
+    like = {"w": torch.zeros(2), "b": torch.zeros(1)}
+    got = expect_weights({"b": torch.ones(1), "w": torch.ones(2)}, "θ'", like)
+    assert list(got) == ["w", "b"] and torch.equal(got["b"], torch.ones(1))
