@@ -38,7 +38,10 @@ QUERIES = 5  # query images per class of the gates' test episodes: the accuracy 
 def load_gate_model(shots: int) -> LSTMMetaLearner:
     """The shipped meta-learner for ``shots``-shot episodes (read once, then cached)."""
     check_choice("shots", shots, SHOTS)
-    return load_meta_learner(CHECKPOINTS / f"lstm-meta-{shots}shot.pt")
+    meta = load_meta_learner(CHECKPOINTS / f"lstm-meta-{shots}shot.pt")
+    if not isinstance(meta, LSTMMetaLearner):
+        raise ValueError(f"lstm-meta-{shots}shot.pt holds a {meta.name} model, not an LSTM meta-learner")
+    return meta
 
 
 @lru_cache(maxsize=None)
