@@ -21,7 +21,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_TOOLS = ("pytest", "nbval", "playwright")
-SHIPPED = ("checkpoints", "results", "data")  # folders of mlkit/ whose every file must be in the wheel
+SHIPPED = ("checkpoints", "results", "data", "exercises/otter")  # folders of mlkit/ whose every file must be in the wheel
 
 
 def _run(command: list[str], cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:
@@ -102,3 +102,14 @@ def test_the_installed_wheel_works_outside_the_repository(wheel, tmp_path):
     shipped, classes, shape = _run([str(python), "-c", probe], cwd=outside).stdout.strip().split(" ", 2)
     assert Path(shipped).is_relative_to(site)  # the subsets inside the installed package
     assert int(classes) > 0 and shape.endswith("1, 28, 28)")
+
+
+def test_the_installed_wheel_carries_the_exercise_checks(wheel, tmp_path):
+    """The notebooks' checks are otter-grader test files inside the package: an installed mlkit must find them."""
+    python, _ = _fresh_venv(tmp_path / "venv")
+    _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps", "--no-index",
+          str(wheel)], cwd=tmp_path)
+    probe = ("from mlkit.exercises import exercise_names, notebooks_with_exercises; "
+             "print(len(notebooks_with_exercises()), exercise_names('01_sine_regression'))")
+    count, names = _run([str(python), "-c", probe], cwd=tmp_path).stdout.strip().split(" ", 1)
+    assert int(count) >= 9 and names == "['inner_step', 'meta_gradient', 'meta_train_step']"
