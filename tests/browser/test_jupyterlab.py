@@ -31,9 +31,12 @@ MOVED_SLIDERS = ("α", "shots")  # description prefixes of the sliders every wid
 
 # --- the page -----------------------------------------------------------------------------------------------
 
-# The stored [n]: prompts were blanked (conftest.py), so a number means "ran in this session".
+# The stored [n]: prompts were blanked (conftest.py), so a number means "ran in this session". A collapsed cell (the
+# setup cell, source_hidden) shows a placeholder without its prompt number: it is left out (the cells after it use
+# what it defines, so they run only if it did).
 PROMPTS = """() => [...document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell')]
-    .filter(cell => cell.querySelector('.jp-InputArea-editor').textContent.trim() !== '')
+    .filter(cell => !cell.querySelector('.jp-InputPlaceholder')
+                    && cell.querySelector('.jp-InputArea-editor').textContent.trim() !== '')
     .map(cell => cell.querySelector('.jp-InputPrompt').textContent.trim())"""
 
 RUN_FINISHED = f"""() => {{
