@@ -113,7 +113,8 @@ class DrawingPad:
         return {name: [list(d) for d in drawings] for name, drawings in self.kept.items()}
 
     def on_drawn(self, callback: Callable[[Drawing], Any]) -> None:
-        """Call ``callback(strokes)`` after every stroke, undo and clear (``strokes``: the drawing on the canvas)."""
+        """Call ``callback(strokes)`` after every stroke, undo, clear, keep and load (``strokes``: the drawing on the
+        canvas; ``alphabet()`` gives the kept drawings)."""
         self._callbacks.append(callback)
 
     def model_input(self) -> np.ndarray:
@@ -134,6 +135,7 @@ class DrawingPad:
         names = list(self.kept)
         self.character.value = names[(names.index(name) + 1) % len(names)]
         self._redraw(f"kept drawing {len(self.kept[name])} of {name}")
+        self._notify()  # the canvas is empty now, and the kept drawings changed
 
     def save(self, path: str | Path | None = None) -> Path:
         """Save the kept drawings as a zip of stroke files (default: the file box's path); returns the path."""
@@ -154,6 +156,7 @@ class DrawingPad:
         self.character.value = names[0]
         self._redraw(f"loaded {sum(len(d) for d in loaded.values())} drawings of {len(loaded)} characters "
                      f"from {where}")
+        self._notify()  # the kept drawings changed
 
     def undo(self) -> None:
         """Remove the last stroke."""
