@@ -53,6 +53,24 @@ def _array(value: Any, what: str) -> np.ndarray:
     return array
 
 
+class _Stub(Exception):
+    """The student's function returned the stub's None or ``...``."""
+
+
+def _written(value: Any) -> Any:
+    if value is None or value is Ellipsis:
+        raise _Stub
+    return value
+
+
+def _why(name: str, error: Exception) -> str:
+    """Why the student's ``name`` could not be used, in a few words."""
+    if isinstance(error, _Stub):
+        return f"your {name} is not written yet (it returns nothing)"
+    message = str(error).splitlines()[0] if str(error) else ""
+    return f"your {name} does not run yet ({type(error).__name__}{': ' + message[:100] if message else ''})"
+
+
 # --- exercise 1: from stroke coordinates to pixels -------------------------------------------------------------
 
 def fixed_stroke(seed: int = 0, n: int = 7) -> np.ndarray:
@@ -121,12 +139,11 @@ def check_to_pixels(to_pixels: Any) -> None:
 def use_to_pixels(to_pixels: Any, drawings: Sequence[Drawing], size: int = 28) -> tuple[list[list[np.ndarray]] | None, str]:
     """The student's pixel positions of every stroke of ``drawings`` and one line comparing them with mlkit's."""
     try:
-        paths = [[_array(to_pixels(stroke.copy(), size), "to_pixels") for stroke in d] for d in drawings]
+        paths = [[_array(_written(to_pixels(stroke.copy(), size)), "to_pixels") for stroke in d] for d in drawings]
         gap = max(float(np.abs(p - stroke_pixels(s, size)).max()) for d, ps in zip(drawings, paths)
                   for s, p in zip(d, ps))
     except Exception as error:  # the student's function: say so, go on
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        return None, f"your to_pixels does not run yet ({message[:100]}): only mlkit's path is drawn"
+        return None, f"{_why('to_pixels', error)}: only mlkit's path is drawn"
     points = sum(len(s) for d in drawings for s in d)
     verdict = "the same positions" if gap < 1e-6 else "different positions"
     return paths, (f"your to_pixels and mlkit's on {points} pen positions: {verdict} (largest difference "
@@ -227,6 +244,8 @@ def use_classifier(classify: Any) -> tuple[Any, str]:
     try:
         check_nearest_prototype(classify)
     except Hint as hint:
+        if "still the stub" in str(hint):
+            return None, "your nearest_prototype is not written yet: only mlkit's answers are shown"
         return None, f"your nearest_prototype is not right yet ({hint}): only mlkit's answers are shown"
     except Exception as error:  # anything else the student's code raises
         return None, f"your nearest_prototype failed ({type(error).__name__}): only mlkit's answers are shown"
@@ -327,12 +346,11 @@ def use_leave_one_out(leave_one_out: Any, alphabet: Alphabet) -> tuple[float | N
     labels = torch.tensor([c for c, ds in enumerate(alphabet.drawings) for _ in ds])
     want = pixel_leave_one_out(images, labels)
     try:
-        got = torch.as_tensor(leave_one_out(images.clone(), labels.clone())).long().reshape(-1)
+        got = torch.as_tensor(_written(leave_one_out(images.clone(), labels.clone()))).long().reshape(-1)
         if got.shape != want.shape:
             raise ValueError(f"it returned {tuple(got.shape)} labels for {len(labels)} drawings")
     except Exception as error:  # the student's function
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        return None, f"your leave_one_out does not run yet ({message[:100]})"
+        return None, _why("leave_one_out", error)
     same = int((got == want).sum())
     accuracy = float((got == labels).double().mean())
     return accuracy, (f"your leave_one_out: {int((got == labels).sum())} of {len(labels)} drawings right "
@@ -410,12 +428,11 @@ def use_rotate_stroke(rotate_stroke: Any, drawing: Drawing, copies: int, seed: i
     turns = [random_turns(len(drawing), generator, degrees, scale) for _ in range(copies)]
     mlkit = [[turn_stroke(s, a, f) for s, (a, f) in zip(drawing, t)] for t in turns]
     try:
-        yours = [[_array(rotate_stroke(s.copy(), a, f), "rotate_stroke") for s, (a, f) in zip(drawing, t)]
+        yours = [[_array(_written(rotate_stroke(s.copy(), a, f)), "rotate_stroke") for s, (a, f) in zip(drawing, t)]
                  for t in turns]
         gap = max(float(np.abs(y - m).max()) for ys, ms in zip(yours, mlkit) for y, m in zip(ys, ms))
     except Exception as error:  # the student's function
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        return None, mlkit, f"your rotate_stroke does not run yet ({message[:100]}): only mlkit's copies are drawn"
+        return None, mlkit, f"{_why('rotate_stroke', error)}: mlkit's copies are drawn instead"
     verdict = "the same strokes" if gap < 1e-6 else "different strokes"
     return yours, mlkit, (f"your rotate_stroke and mlkit's on {copies} copies: {verdict} (largest difference {gap:.2g} "
                           "pixels)")

@@ -9,8 +9,8 @@
   too few characters kept, a classifier that fails) is a sentence in the panel, never an exception.
 - ``show_answer``: the same answer for stored drawings, printed (the live panel's plain twin).
 - ``drawn_or_stored``: the drawings kept on the pad when there are enough of them, else the stored ones.
-- ``replay_explorer``: a slider over the time of one drawing's making (``strokes_until``); ``replay_numbers``, its
-  plain twin, prints what the slider shows at a few moments.
+- ``replay_explorer``: a slider over the time of one drawing's making, in seconds (``strokes_until``);
+  ``replay_numbers``, its plain twin, prints what the slider shows at a few moments.
 """
 from __future__ import annotations
 
@@ -182,19 +182,21 @@ def replay_numbers(drawing: Drawing, label: str = "", moments: Sequence[float] =
 
 
 def replay_explorer(drawing: Drawing, label: str = "", t: float | None = None):
-    """A "time t (ms)" slider over the making of ``drawing``: the drawing as it stood at t beside its strokes'
-    timeline."""
-    from ipywidgets import IntSlider
+    """A "time t (s)" slider over the making of ``drawing`` (in steps of a fortieth of its duration, at least 0.05 s):
+    the drawing as it stood at t beside its strokes' timeline. ``t``: where the slider starts (default: half way)."""
+    from ipywidgets import FloatSlider
 
-    total = int(np.ceil(duration(drawing)))
-    step = max(1, total // 40)
+    total = duration(drawing) / 1000  # seconds
+    step = max(0.05, round(total / 40, 2))
+    last = step * int(np.ceil(total / step))
 
-    def redraw(t: int) -> None:
+    def redraw(t: float) -> None:
         from IPython.display import display
 
-        shown = strokes_until(drawing, t)
-        print(f"t = {t} ms: {len(shown)} of {len(drawing)} strokes begun")
-        display(plot_replay_at(drawing, t, label))
+        shown = strokes_until(drawing, 1000 * t)
+        print(f"t = {t:.2f} s: {len(shown)} of {len(drawing)} strokes begun")
+        display(plot_replay_at(drawing, 1000 * t, label))
 
-    return explore(redraw, t=IntSlider(value=total // 2 if t is None else int(t), min=0, max=total, step=step,
-                                       description="time t (ms)"))
+    start = step * round(total / 2 / step) if t is None else min(max(float(t), 0.0), last)
+    return explore(redraw, t=FloatSlider(value=start, min=0.0, max=last, step=step, readout_format=".2f",
+                                         description="time t (s)"))

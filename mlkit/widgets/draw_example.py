@@ -142,11 +142,12 @@ def draw_on_canvas(page: Any, canvas: Any, strokes: Sequence[np.ndarray], pause_
 
 
 def wait_for_status(page: Any, text: str, timeout_s: float = 30.0) -> str:
-    """The pad's status line once it contains ``text`` (the kernel has handled every event before it)."""
+    """The pad's status (its counts line and the message under it) once it contains ``text``: the kernel has then
+    handled every event before it."""
     deadline = time.monotonic() + timeout_s
     status = ""
     while time.monotonic() < deadline:
-        status = page.locator(".mlkit-drawing-status").last.inner_text()
+        status = page.locator(".mlkit-drawing-status").last.locator("xpath=..").inner_text()
         if text in status:
             return status
         time.sleep(0.1)

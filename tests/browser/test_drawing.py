@@ -9,12 +9,26 @@ report (``build/screenshots/report.json``), not asserted: it depends on the mach
 """
 from __future__ import annotations
 
+import importlib.util
 import time
 from pathlib import Path
 
 import numpy as np
 
-from test_jupyterlab import ERROR_TEXT, open_notebook, page_errors, run_all
+
+def _jupyterlab_helpers():
+    """tests/browser/test_jupyterlab.py, loaded by path (pytest imports test files with --import-mode=importlib, so
+    they are not on sys.path): its page helpers open a notebook and Run All the same way here."""
+    spec = importlib.util.spec_from_file_location("browser_jupyterlab_helpers", Path(__file__).with_name(
+        "test_jupyterlab.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_helpers = _jupyterlab_helpers()
+ERROR_TEXT, open_notebook, page_errors, run_all = (_helpers.ERROR_TEXT, _helpers.open_notebook, _helpers.page_errors,
+                                                   _helpers.run_all)
 
 NOTEBOOK = "09_your_alphabet.ipynb"
 ANSWER_TIMEOUT_S = 30.0
@@ -39,7 +53,7 @@ def click(page, label: str) -> None:
     page.locator(".jp-OutputArea button", has_text=label).first.click()
 
 
-def test_drawing_on_the_pad_gets_the_right_answer(browser_context, lab: JupyterLab, screenshots: Path,
+def test_09_drawing_on_the_pad_gets_the_right_answer(browser_context, lab: JupyterLab, screenshots: Path,
                                                   browser_report: dict) -> None:
     from mlkit.tasks import load_alphabet
     from mlkit.widgets.draw_example import (TEMPLATES, draw_on_canvas, human_drawing, trace_on_canvas,
@@ -75,15 +89,16 @@ def test_drawing_on_the_pad_gets_the_right_answer(browser_context, lab: JupyterL
         for k, stroke in enumerate(test, start=1):
             trace_on_canvas(page, canvas, stroke)
             time.sleep(0.5)  # the kernel has handled the moves; now time the release alone
-            start = time.perf_counter()
+            released = time.perf_counter()
             page.mouse.up()
             shown = wait_for_panel(page, f"After {k} stroke")
-            seconds.append(round(time.perf_counter() - start, 3))
+            seconds.append(round(time.perf_counter() - released, 3))
         assert not ERROR_TEXT.search(shown), shown
         answer = page.locator(".mlkit-alphabet-answer").last.inner_text().strip()
         assert answer == "character02", f"the cross was answered as {answer!r}:\n{shown}"
         assert "your nearest_prototype: character02 (agrees)" in shown, shown
         status = wait_for_status(page, "2 strokes on the canvas")
+        page.locator(".mlkit-alphabet-live").last.scroll_into_view_if_needed()
         page.screenshot(path=str(screenshots / "09_your_alphabet-drawing.png"))
 
         saved = lab.root_dir / "my_alphabet.zip"  # the pad's file box: relative to the notebook's folder

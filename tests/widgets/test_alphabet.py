@@ -137,4 +137,4 @@ def test_the_replay_twin_prints_and_the_explorer_has_a_time_slider(stored, capsy
     monkeypatch.delenv("MLKIT_HEADLESS", raising=False)
     box = replay_explorer(drawing, "R")
     slider = box.children[0]
-    assert slider.description == "time t (ms)" and slider.max >= float(max(s[:, 2].max() for s in drawing))
+    assert slider.description == "time t (s)" and slider.max >= float(max(s[:, 2].max() for s in drawing)) / 1000
