@@ -152,7 +152,8 @@ def use_to_pixels(to_pixels: Any, drawings: Sequence[Drawing], size: int = 28) -
 
 # --- exercise 2: the nearest prototype -------------------------------------------------------------------------------
 
-def fixed_embeddings(seed: int, n_way: int, shots: int, queries: int = 5, features: int = 8) -> tuple[Tensor, ...]:
+def fixed_embeddings(seed: int, n_way: int, shots: int, queries: int = 5,
+                     features: int = 8) -> tuple[Tensor, Tensor, Tensor]:
     """Support embeddings [N*K, F] with shuffled labels, queries [Q, F] scattered between the class centres."""
     generator = torch.Generator().manual_seed(seed)
     centres = 2.0 * torch.randn(n_way, features, generator=generator)

@@ -93,9 +93,9 @@ def read_alphabet(path: str | Path, n_characters: int = 20, min_drawings: int = 
     characters with ``min_drawings`` drawings, is named in a note and the shipped example is used instead: a bad
     file never stops the notebook."""
     n_characters = check_int("n_characters", n_characters, 2, 20)
+    notes: list[str] = []
     if str(path).strip() in EXAMPLE_NAMES:
         alphabet = example_alphabet(n_characters)
-        notes = []
     else:
         try:
             alphabet = as_alphabet(load_alphabet(path), f"the alphabet in {path}", n_characters)
@@ -105,7 +105,6 @@ def read_alphabet(path: str | Path, n_characters: int = 20, min_drawings: int = 
                                  f"(one to learn from, one to test)")
             if len(alphabet) < 2:
                 raise ValueError(f"{path} holds {len(alphabet)} character; a classifier needs at least two")
-            notes = []
         except ValueError as error:
             alphabet = example_alphabet(n_characters)
             notes = [f"⚠ alphabet_file: {error}. Using {EXAMPLE_SOURCE} instead."]

@@ -66,7 +66,8 @@ def plot_replay(drawings: Sequence[Drawing], labels: Sequence[str], fractions: S
             if shown:
                 _ink(axes[r, c], shown, lw=1.6)
             else:
-                axes[r, c].set_xlim(0, CANVAS), axes[r, c].set_ylim(CANVAS, 0), _bare(axes[r, c])
+                axes[r, c].set_xlim(0, CANVAS), axes[r, c].set_ylim(CANVAS, 0)
+                _bare(axes[r, c])
             axes[r, c].set_title(f"t = {f * total / 1000:.1f} s", fontsize=7)
         _ink(axes[r, -1], drawing, colours=True, numbers=True)
         axes[r, -1].set_title(f"{len(drawing)} strokes, in order", fontsize=7)
@@ -82,7 +83,8 @@ def plot_replay_at(drawing: Drawing, t: float, label: str = ""):
     if shown:
         _ink(left, shown, colours=True, of=len(drawing))
     else:
-        left.set_xlim(0, CANVAS), left.set_ylim(CANVAS, 0), _bare(left)
+        left.set_xlim(0, CANVAS), left.set_ylim(CANVAS, 0)
+        _bare(left)
     left.set_title(f"{label} at t = {t / 1000:.2f} s", fontsize=8)
     cmap = plt.get_cmap("viridis")
     for k, stroke in enumerate(drawing):

@@ -138,3 +138,10 @@ def test_the_replay_twin_prints_and_the_explorer_has_a_time_slider(stored, capsy
     box = replay_explorer(drawing, "R")
     slider = box.children[0]
     assert slider.description == "time t (s)" and slider.max >= float(max(s[:, 2].max() for s in drawing)) / 1000
+
+
+def test_a_drawing_off_the_canvas_is_a_sentence_in_the_panel(pad, model, stored):
+    live = LiveAnswer(pad, model, stored)
+    live.update([np.array([[500.0, -500.0, 0.0], [520.0, -510.0, 9.0]])])  # e.g. strokes loaded from elsewhere
+    assert "⚠" in live.panel.value and "entirely off the 105x105 canvas" in live.panel.value
+    assert answer_of(live) == ""
