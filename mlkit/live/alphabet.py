@@ -15,7 +15,7 @@ exactly as the training images were, and embedded by the network's ConvNet f.
   character (``shots`` rounds); K-shot: the whole pool. The pixel nearest neighbour of Lake et al. (2015) answers
   the same test drawings from the same support drawings. ``leave_one_out_scores`` scores every drawing against all others.
 - **The example alphabet** (``EXAMPLE_FILE``) was drawn on the pad by scripted mouse moves
-  (``mlkit.widgets.draw_example``), not by a person.
+  (``tests/draw_example.py`` in the repository), not by a person.
 
 Numbers from the shipped model on stored drawings do not depend on training: they are printed plainly.
 """

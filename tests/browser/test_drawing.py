@@ -1,11 +1,11 @@
 """Notebook 09 in JupyterLab: a student draws on the pad with the mouse and the model answers on the page.
 
-Run All, then, with the mouse of a headless Chromium (``mlkit.widgets.draw_example``'s jittered paths): three clearly
+Run All, then, with the mouse of a headless Chromium (``tests/draw_example.py``'s jittered paths): three clearly
 different characters on the pad (a loop, a cross, a zigzag), each kept once; then a test drawing of the cross, stroke
 by stroke. The pad's status line must count the strokes and the kept drawings, the live panel must answer after every
 stroke and its final answer must be the cross's character; the pad saves the alphabet to a file and loads it back.
 The time from releasing the mouse to the answer on the page is measured for every stroke and written to the browser
-report (``build/screenshots/report.json``), not asserted: it depends on the machine's load.
+report (``build/screenshots/report-*.json``), not asserted: it depends on the machine's load.
 """
 from __future__ import annotations
 
@@ -55,9 +55,8 @@ def click(page, label: str) -> None:
 
 def test_09_drawing_on_the_pad_gets_the_right_answer(browser_context, lab: JupyterLab, screenshots: Path,
                                                   browser_report: dict) -> None:
+    from draw_example import TEMPLATES, draw_on_canvas, human_drawing, trace_on_canvas, wait_for_status
     from mlkit.tasks import load_alphabet
-    from mlkit.widgets.draw_example import (TEMPLATES, draw_on_canvas, human_drawing, trace_on_canvas,
-                                            wait_for_status)
 
     page = browser_context.new_page()
     try:

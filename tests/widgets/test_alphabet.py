@@ -10,7 +10,7 @@ import pytest
 
 from mlkit.live.alphabet import example_alphabet, nearest_prototype, shipped_model
 from mlkit.widgets.alphabet import LiveAnswer, drawn_or_stored, replay_explorer, replay_numbers, show_answer
-from mlkit.widgets.draw_example import TEMPLATES, human_drawing
+from draw_example import TEMPLATES, human_drawing
 from mlkit.widgets.drawing import DrawingPad
 
 CANVAS_PX = 280

@@ -18,35 +18,30 @@ and a different pen speed (points 3-6 screen pixels apart). The six characters (
 
 Rebuild the file (one headless Chromium and a JupyterLab server on loopback, about two minutes)::
 
-    python -m mlkit.widgets.draw_example --out mlkit/data/alphabets/example.zip --drawings 10 --seed 0
+    python tests/draw_example.py --out mlkit/data/alphabets/example.zip --drawings 10 --seed 0
 
-Chromium is Debian's (``/usr/bin/chromium`` or ``$MLKIT_CHROMIUM``); playwright's own browser download is never
-used. The browser test of notebook 09 draws with the same functions (``human_drawing``, ``draw_on_canvas``).
+Chromium is Debian's (``/usr/bin/chromium`` or ``$MLKIT_CHROMIUM``), in a JupyterLab of its own
+(``tests/lab_server.py``); playwright's own browser download is never used. A test tool, not part of the package
+(it drives a browser): it lives beside the tests. The browser test of notebook 09 draws with the same functions (``human_drawing``, ``draw_on_canvas``).
 """
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import secrets
-import shutil
-import socket
-import subprocess
 import sys
+import json
+import shutil
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
+from lab_server import CHROMIUM, CHROMIUM_FLAGS, JupyterLab
+
 Path2D = np.ndarray  # one stroke of a template or drawing: [n, 2] points (u, v), fractions of the canvas, v down
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "alphabets" / "example.zip"
-CHROMIUM = Path(os.environ.get("MLKIT_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+EXAMPLE = Path(__file__).resolve().parents[1] / "mlkit" / "data" / "alphabets" / "example.zip"
 
 
 def _arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, n: int = 24) -> Path2D:
@@ -154,56 +149,6 @@ def wait_for_status(page: Any, text: str, timeout_s: float = 30.0) -> str:
     raise RuntimeError(f"the pad's status line did not say {text!r} within {timeout_s:.0f} s; it says {status!r}")
 
 
-# --- a JupyterLab of its own: loopback, random port and token, every settings folder temporary -----------------
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class _Lab:
-    def __init__(self, root: Path) -> None:
-        self.root, self.port, self.token = root, _free_port(), secrets.token_hex(24)
-        self.env = dict(os.environ)
-        for variable in ("JUPYTER_CONFIG_DIR", "JUPYTERLAB_SETTINGS_DIR", "JUPYTERLAB_WORKSPACES_DIR",
-                         "JUPYTER_RUNTIME_DIR", "JUPYTER_DATA_DIR"):
-            folder = root / ".jupyter" / variable.lower()
-            folder.mkdir(parents=True)
-            self.env[variable] = str(folder)
-        news = Path(self.env["JUPYTERLAB_SETTINGS_DIR"]) / "@jupyterlab/apputils-extension/notification.jupyterlab-settings"
-        news.parent.mkdir(parents=True)
-        news.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-        self.process: subprocess.Popen | None = None
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}?token={self.token}"
-
-    def __enter__(self) -> "_Lab":
-        command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
-                   f"--IdentityProvider.token={self.token}", "--allow-root", "--ServerApp.port_retries=0",
-                   f"--ServerApp.root_dir={self.root}"]
-        self.process = subprocess.Popen(command, env=self.env, cwd=self.root, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(self.url("/api/status"), timeout=5).read()
-                return self
-            except OSError:
-                time.sleep(0.5)
-        self.__exit__()
-        raise RuntimeError("jupyter lab did not answer within 120 s")
-
-    def __exit__(self, *_: Any) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-
-
 PAD_CELL = """from mlkit.widgets.drawing import DrawingPad
 pad = DrawingPad({characters!r}, alphabet="Example_alphabet", path={path!r})
 pad"""
@@ -219,17 +164,18 @@ def draw_example(out: Path, drawings: int = 10, seed: int = 0, characters: Seque
     names = list(TEMPLATES if characters is None else characters)
     rng = np.random.default_rng(seed)
     with tempfile.TemporaryDirectory() as folder:
-        root = Path(folder)
+        root, home = Path(folder) / "notebooks", Path(folder) / "home"
+        root.mkdir(), home.mkdir()
         saved = root / "example.zip"
         book = {"cells": [{"cell_type": "code", "execution_count": None, "id": "pad", "metadata": {}, "outputs": [],
                            "source": PAD_CELL.format(characters=names, path=str(saved))}],
                 "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
                 "nbformat": 4, "nbformat_minor": 5}
         (root / "pad.ipynb").write_text(json.dumps(book))
-        with _Lab(root) as lab, sync_playwright() as playwright:
+        with JupyterLab(root, home) as lab, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(lab.url("/lab/tree/pad.ipynb"))
+            page.goto(lab.url("/lab/tree/pad.ipynb?reset"))
             page.locator("#jp-main-statusbar >> text=Idle").wait_for(timeout=timeout_s * 1000)
             page.locator(".jp-Notebook .jp-Cell").first.locator(".jp-InputPrompt").click()
             page.keyboard.press("Shift+Enter")
@@ -257,7 +203,7 @@ def draw_example(out: Path, drawings: int = 10, seed: int = 0, characters: Seque
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mlkit.widgets.draw_example", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python tests/draw_example.py", description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=EXAMPLE, help="where to write the alphabet (zip)")
     parser.add_argument("--drawings", type=int, default=10, help="drawings of every character")
     parser.add_argument("--seed", type=int, default=0, help="seeds the variation of the drawings")
