@@ -260,4 +260,6 @@ def train(
                 save(step)
             bar.update(1)
         bar.close()
+        if world > 1:  # the ranks leave together: none tears its connections down while another still uses them
+            dist.barrier()
     return history

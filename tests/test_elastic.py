@@ -1,5 +1,10 @@
 """``torchrun --max-restarts``: a worker killed mid-run is restarted by torch's elastic agent, every worker resumes
-from the last checkpoint, and the final weights equal those of an uninterrupted two-process run, bit for bit."""
+from the last checkpoint, and the final weights equal those of an uninterrupted two-process run, bit for bit.
+
+The agent may restart twice: in about 1 run in 25 on a loaded 2-core machine, a freshly restarted worker aborts
+inside gloo while the new process group forms ("terminate called without an active exception", before any training
+step), and the agent's next restart goes through. What is tested is that every restart resumes from the checkpoint
+and ends where the uninterrupted run ends; the README recommends ``--max-restarts`` of 2 or more for this reason."""
 import os
 import shutil
 import signal
@@ -54,7 +59,7 @@ def _torchrun(tmp_path: Path, name: str, kill_at: int) -> Path:
     worker.write_text(WORKER)
     checkpoint = tmp_path / name / "run.pt"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "KILL_AT": str(kill_at), "KILL_MARKER": str(tmp_path / f"{name}.killed")}
-    command = [torchrun, "--standalone", "--nproc_per_node", "2", "--max-restarts", "1", "--monitor-interval", "0.2",
+    command = [torchrun, "--standalone", "--nproc_per_node", "2", "--max-restarts", "2", "--monitor-interval", "0.2",
                str(worker), "train", "--method", "maml", "--steps", "6", "--val-every", "2", "--val-tasks", "5",
                "--meta-batch", "3", "--device", "cpu", "--checkpoint", str(checkpoint)]
     # its own process group, so that a timeout stops the agent *and* its workers (no orphans left behind)
