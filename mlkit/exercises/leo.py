@@ -27,7 +27,7 @@ from torch import Tensor, nn
 
 from mlkit.checks import check_choice, check_int
 from mlkit.exercises.feedback import Hint, call, expect_tensor, largest_difference, student_function
-from mlkit.exercises.race import Race, race
+from mlkit.exercises.race import Race, descend, race
 from mlkit.learners import MLP
 from mlkit.meta.leo import LEO, STD_FLOOR, gaussian_kl
 from mlkit.meta.inner import inner_loop
@@ -450,21 +450,13 @@ def race_leo(encode: Any, decode: Any, latent_step: Any, kl_divergence: Any, sho
             loss = student_meta_loss(yours, functions, batch, draw_noise(yours, batch))
         if not isinstance(loss, Tensor) or not loss.requires_grad:
             raise Hint("the meta-loss does not reach LEO's weights: some function cuts the graph")
-        your_optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        yours.clip_gradients()
-        your_optimizer.step()
-        return loss.item()
+        return descend(loss, your_optimizer, yours.clip_gradients)
 
     def mlkit_step(batch: TaskBatch) -> float:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(draws[id(batch)])
             loss = mlkit_meta.meta_loss(batch)
-        mlkit_optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        mlkit_meta.clip_gradients()
-        mlkit_optimizer.step()
-        return loss.item()
+        return descend(loss, mlkit_optimizer, mlkit_meta.clip_gradients)
 
     return race("LEO", student_step, mlkit_step, batches, progress=progress)
 

@@ -27,7 +27,7 @@ from torch import Tensor
 
 from mlkit.checks import check_int, check_positive
 from mlkit.exercises.feedback import Hint, call, close, expect_tensor, largest_difference, student_function
-from mlkit.exercises.race import Race, race
+from mlkit.exercises.race import Race, descend, race
 from mlkit.meta.losses import task_losses
 from mlkit.meta.lstm_meta import GateCell, LSTMMetaLearner, preprocess as mlkit_preprocess
 from mlkit.tasks.batch import TaskBatch
@@ -424,20 +424,11 @@ def race_lstm(preprocess: Any, cell_step: Any, shots: int = 5, iterations: int =
     def student_step(batch: TaskBatch) -> float:
         if yours is None:
             raise Hint(problem)
-        loss = yours.meta_loss(batch)
-        student_optimizer.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(yours.parameters(), meta.clip_grad_norm)
-        student_optimizer.step()
-        return loss.item()
+        return descend(yours.meta_loss(batch), student_optimizer,
+                       lambda: torch.nn.utils.clip_grad_norm_(yours.parameters(), meta.clip_grad_norm))
 
     def mlkit_step(batch: TaskBatch) -> float:
-        loss = meta.meta_loss(batch)
-        mlkit_optimizer.zero_grad()
-        loss.backward()
-        meta.clip_gradients()
-        mlkit_optimizer.step()
-        return loss.item()
+        return descend(meta.meta_loss(batch), mlkit_optimizer, meta.clip_gradients)
 
     result = race("LSTM meta-learner", student_step, mlkit_step, batches, progress=progress)
     return result, meta.float().eval()

@@ -20,7 +20,7 @@ from torch import Tensor
 
 from mlkit.checks import check_int
 from mlkit.exercises.feedback import Hint, call, close, expect_weights, largest_difference, student_function
-from mlkit.exercises.race import Race, race
+from mlkit.exercises.race import Race, descend, race
 from mlkit.learners import MLP
 from mlkit.tasks import SineTasks
 from mlkit.tasks.batch import TaskBatch
@@ -273,10 +273,6 @@ def race_maml(meta_train_step: Any, shots: int = 10, alpha: float = 0.01, iterat
         return call(function, "meta_train_step", theta, student_optimizer, batch, alpha)
 
     def mlkit_step(batch: TaskBatch) -> float:
-        loss = meta.meta_loss(batch)
-        mlkit_optimizer.zero_grad()
-        loss.backward()
-        mlkit_optimizer.step()
-        return loss.item()
+        return descend(meta.meta_loss(batch), mlkit_optimizer)
 
     return race("MAML", student_step, mlkit_step, batches, progress=progress)

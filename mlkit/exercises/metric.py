@@ -27,7 +27,7 @@ from torch import Tensor
 
 from mlkit.checks import check_int
 from mlkit.exercises.feedback import Hint, call, close, expect_tensor, largest_difference, student_function
-from mlkit.exercises.race import TOLERANCE, Race, race
+from mlkit.exercises.race import TOLERANCE, Race, descend, race
 from mlkit.meta.matching import cosine_attention as mlkit_attention
 from mlkit.meta.metric import class_sums, one_hot
 from mlkit.meta.protonet import squared_distances
@@ -428,20 +428,11 @@ def race_protonet(prototypes: Any, protonet_loss: Any, steps: int = 60, seed: in
             with torch.no_grad():
                 references.append(reference_loss(query, batch.y_query[t],
                                                  reference_prototypes(support, batch.y_support[t], n_way)))
-        total = torch.stack(losses).mean()
-        student_optimizer.zero_grad(set_to_none=True)
-        total.backward()
-        student_optimizer.step()
         reference.append(float(torch.stack(references).mean()))
-        return total.item()
+        return descend(torch.stack(losses).mean(), student_optimizer)
 
     def mlkit_step(batch: TaskBatch) -> float:
-        loss = meta.meta_loss(batch)
-        mlkit_optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        meta.clip_gradients()
-        mlkit_optimizer.step()
-        return loss.item()
+        return descend(meta.meta_loss(batch), mlkit_optimizer, meta.clip_gradients)
 
     result = race("ProtoNet", student_step, mlkit_step, batches, progress=progress)
     return ProtoRace(**{name: getattr(result, name) for name in Race.__dataclass_fields__},

@@ -34,7 +34,7 @@ from mlkit.checks import check_int, check_positive
 from mlkit.exercises import tnet as tnet_checks
 from mlkit.exercises.feedback import (Hint, call, close, expect_tensor, expect_weights, largest_difference,
                                       student_function)
-from mlkit.exercises.race import Race, race
+from mlkit.exercises.race import Race, descend, race
 from mlkit.meta import masks as mlkit_masks
 from mlkit.meta.inner import inner_loop
 from mlkit.tasks.batch import TaskBatch
@@ -418,13 +418,9 @@ def race_mtnet(tnet: Any, sample_mask: Any, masked_inner_step: Any, order: int =
                 switched_on[k].append(float(m.detach().float().mean()) if isinstance(m, Tensor) else float("nan"))
             adapted = call(step_, "masked_inner_step", theta, masks, batch.x_support[t], batch.y_support[t], alpha)
             losses.append(F.mse_loss(call(network, "tnet", batch.x_query[t], adapted), batch.y_query[t]))
-        meta_loss = torch.stack(losses).mean()
-        student_optimizer.zero_grad()
-        meta_loss.backward()
-        student_optimizer.step()
         for k, values in switched_on.items():
             fractions["yours"][k].append(sum(values) / len(values))
-        return meta_loss.item()
+        return descend(torch.stack(losses).mean(), student_optimizer)
 
     def mlkit_step(batch: TaskBatch) -> float:
         noise = uniforms[index[id(batch)]]
@@ -434,9 +430,6 @@ def race_mtnet(tnet: Any, sample_mask: Any, masked_inner_step: Any, order: int =
         given = [torch.stack([gumbel(u[t]) for t in range(len(u))]) for k in zeta for u in noise[k]]
         with given_noise(given):
             meta_loss = meta.meta_loss(batch)
-        mlkit_optimizer.zero_grad()
-        meta_loss.backward()
-        mlkit_optimizer.step()
-        return meta_loss.item()
+        return descend(meta_loss, mlkit_optimizer)
 
     return race("MT-net", student_step, mlkit_step, batches, progress=progress), fractions

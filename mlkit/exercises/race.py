@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
+import torch
 from tqdm.auto import tqdm
 
 from mlkit.exercises.feedback import Hint, call
@@ -66,6 +67,19 @@ class Race:
                 f"relative {TOLERANCE:g}: {self.agree()} (largest difference ≈{self.largest_difference:.1e})\n"
                 f"mlkit's {self.mlkit_kind + ' ' if self.mlkit_kind else ''}{self.label} ran ≈{self.speedup:.1f}× as "
                 "fast as yours")
+
+
+def descend(loss: torch.Tensor, optimizer: torch.optim.Optimizer, clip: Callable[[], object] | None = None) -> float:
+    """One outer step on a meta-loss, taken as mlkit's training loop takes it (``mlkit.train``): clear the old
+    gradients, backpropagate, clip them where the method clips (``clip``, e.g. ``meta.clip_gradients``), step.
+    Both runs of a race step through here, so that they differ only in how the meta-loss was computed.
+    Returns the meta-loss as a number."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if clip is not None:
+        clip()
+    optimizer.step()
+    return loss.item()
 
 
 def race(label: str, student_step: Step, mlkit_step: Step, batches: Sequence[TaskBatch],

@@ -30,7 +30,7 @@ from torch import Tensor
 from mlkit.checks import check_int, check_positive
 from mlkit.exercises.feedback import (Hint, call, close, expect_tensor, expect_weights, largest_difference,
                                       student_function)
-from mlkit.exercises.race import Race, race
+from mlkit.exercises.race import Race, descend, race
 from mlkit.learners import MLP
 from mlkit.meta.inner import inner_loop
 from mlkit.tasks.batch import TaskBatch
@@ -381,17 +381,9 @@ def race_tnet(tnet: Any, tnet_inner_step: Any, shots: int = 10, alpha: float = 0
         for t in range(batch.n_tasks):
             adapted = call(step_, "tnet_inner_step", theta, batch.x_support[t], batch.y_support[t], alpha)
             losses.append(F.mse_loss(call(network, "tnet", batch.x_query[t], adapted), batch.y_query[t]))
-        meta_loss = torch.stack(losses).mean()
-        student_optimizer.zero_grad()
-        meta_loss.backward()
-        student_optimizer.step()
-        return meta_loss.item()
+        return descend(torch.stack(losses).mean(), student_optimizer)
 
     def mlkit_step(batch: TaskBatch) -> float:
-        meta_loss = meta.meta_loss(batch)
-        mlkit_optimizer.zero_grad()
-        meta_loss.backward()
-        mlkit_optimizer.step()
-        return meta_loss.item()
+        return descend(meta.meta_loss(batch), mlkit_optimizer)
 
     return race("T-net", student_step, mlkit_step, batches, progress=progress)
