@@ -9,6 +9,8 @@ Two in-run references, measured now on this machine:
 - on a tiny learner (2 filters, 16×16 images, 157 coordinates), the LSTM called once per coordinate
   (``rows_per_call=1``, the loop a literal reading of "one LSTM per parameter" gives) against all rows at once.
 Plain fine-tuning of the big learner (12 SGD steps per episode, no meta-gradient) is timed too, for scale.
+Meta-testing (no graph kept) pushes the rows through the LSTM ``EVAL_ROWS_PER_CALL`` at a time: timed on 25
+episodes against all their rows in one call.
 """
 from __future__ import annotations
 
@@ -20,10 +22,11 @@ import torch
 
 from mlkit.learners import ConvNet
 from mlkit.meta.finetune import FineTune
-from mlkit.meta.lstm_meta import LSTMMetaLearner
+from mlkit.meta.lstm_meta import EVAL_ROWS_PER_CALL, LSTMMetaLearner
 from mlkit.tasks.batch import TaskBatch
 
 TASKS, STEPS, FILTERS = 4, 12, 8
+EVAL_TASKS = 25  # episodes meta-tested at once, as mlkit.evaluate does
 
 
 def _episodes(n_tasks: int, size: int = 28, seed: int = 0) -> TaskBatch:
@@ -70,6 +73,14 @@ def run(as_json: bool = False) -> dict:
             tiny.loss(tiny.learner(tiny_batch.x_query, tiny.weights_of(c)), tiny_batch.y_query).mean().backward()
         return work
 
+    test_batch = _episodes(EVAL_TASKS, seed=1)
+
+    def meta_test(rows_per_call: int) -> Callable[[], None]:
+        def work() -> None:
+            with torch.no_grad():
+                meta.run_episode(test_batch.x_support, test_batch.y_support, rows_per_call=rows_per_call)
+        return work
+
     result = {
         "tiny_coordinates": tiny.n_coordinates,
         "tiny_all_rows_episodes_per_s": _rate(tiny_episode(None), 1, seconds=4.0),
@@ -80,8 +91,12 @@ def run(as_json: bool = False) -> dict:
         "looped_episodes_per_s": _rate(one_task_at_a_time, TASKS),
         "finetune_episodes_per_s": _rate(
             lambda: finetune.adapt(batch.x_support, batch.y_support).predict(batch.x_query), TASKS),
+        "test_rows": EVAL_TASKS * meta.n_coordinates, "test_rows_per_call": EVAL_ROWS_PER_CALL,
+        "test_chunked_episodes_per_s": _rate(meta_test(EVAL_ROWS_PER_CALL), EVAL_TASKS, seconds=4.0),
+        "test_one_call_episodes_per_s": _rate(meta_test(EVAL_TASKS * meta.n_coordinates), EVAL_TASKS, seconds=4.0),
     }
     result["speedup_vs_looped"] = result["batched_episodes_per_s"] / result["looped_episodes_per_s"]
+    result["test_speedup_chunked"] = result["test_chunked_episodes_per_s"] / result["test_one_call_episodes_per_s"]
     result["tiny_speedup_vs_per_coordinate"] = (result["tiny_all_rows_episodes_per_s"]
                                                 / result["tiny_per_coordinate_episodes_per_s"])
     result = {k: round(v, 2) if isinstance(v, float) else v for k, v in result.items()}
@@ -94,6 +109,10 @@ def run(as_json: bool = False) -> dict:
         print(f"{'meta-training, one task at a time':<34}{result['looped_episodes_per_s']:>10.2f} episodes/s")
         print(f"{'speed-up from batching':<34}{result['speedup_vs_looped']:>10.2f}x")
         print(f"{'plain fine-tuning (no meta-grad)':<34}{result['finetune_episodes_per_s']:>10.2f} episodes/s")
+        print(f"meta-testing {EVAL_TASKS} episodes ({result['test_rows']:,} rows), no graph")
+        print(f"{f'rows in chunks of {EVAL_ROWS_PER_CALL}':<34}{result['test_chunked_episodes_per_s']:>10.2f} episodes/s")
+        print(f"{'all rows in one LSTM call':<34}{result['test_one_call_episodes_per_s']:>10.2f} episodes/s")
+        print(f"{'speed-up from chunking':<34}{result['test_speedup_chunked']:>10.2f}x")
         print(f"tiny learner, {tiny.n_coordinates} coordinates, 1 task x {STEPS} updates")
         print(f"{'all coordinates in one LSTM call':<34}{result['tiny_all_rows_episodes_per_s']:>10.2f} episodes/s")
         print(f"{'one LSTM call per coordinate':<34}{result['tiny_per_coordinate_episodes_per_s']:>10.2f} episodes/s")

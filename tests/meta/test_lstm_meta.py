@@ -168,6 +168,27 @@ def test_rows_in_chunks_equal_all_rows_at_once():
     torch.testing.assert_close(gates["forget"], gates_chunked["forget"])
 
 
+def test_meta_testing_pushes_rows_in_chunks_with_the_numbers_of_one_call(monkeypatch):
+    """Under no_grad (meta-testing) the rows go through the LSTM EVAL_ROWS_PER_CALL at a time; a graph-building
+    call (meta-training) sends them all at once. Both give the same cell states and gates."""
+    from mlkit.meta import lstm_meta
+
+    meta, x, y = _meta(steps=2, tasks=2)
+    calls = []
+    layer1 = meta.layer1.forward
+    monkeypatch.setattr(meta.layer1, "forward", lambda *a: calls.append(len(a[0])) or layer1(*a))
+    monkeypatch.setattr(lstm_meta, "EVAL_ROWS_PER_CALL", 97)
+    with torch.no_grad():
+        chunked, gates_chunked = meta.run_episode(x, y, record=True)
+    rows = 2 * meta.n_coordinates
+    assert calls[:math.ceil(rows / 97)] == [97] * (rows // 97) + ([rows % 97] if rows % 97 else [])
+    calls.clear()
+    together, gates = meta.run_episode(x, y, record=True)
+    assert calls == [rows, rows]
+    torch.testing.assert_close(together.detach(), chunked)
+    torch.testing.assert_close(gates["input"], gates_chunked["input"])
+
+
 def test_a_learner_without_batch_norm_adapts_too():
     torch.manual_seed(0)
     meta = LSTMMetaLearner(_Linear(), steps=2)
