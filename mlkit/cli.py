@@ -105,8 +105,6 @@ def validation_n_way(args: argparse.Namespace) -> int | None:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    import torch.distributed as dist
-
     from mlkit.recipes import build
     from mlkit.train import best_path, train
 
@@ -118,15 +116,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
     sampler = _sampler(args, "train", args.meta_batch, args.seed)
     meta = build(args.method, sampler, seed=args.seed, meta_lr=args.meta_lr, **options)
     val = _sampler(args, "val", 25, args.seed + 10_000, n_way=val_n_way)
-    try:
-        history = train(
-            meta, sampler, args.steps, val_sampler=val, val_every=args.val_every, val_tasks=args.val_tasks,
-            checkpoint=args.checkpoint, device=args.device, seed=args.seed,
-            allow_changed_settings=args.allow_changed_settings,
-        )
-    finally:  # under torchrun: shut the process group down before the interpreter does (gloo can abort at exit)
-        if dist.is_available() and dist.is_initialized():
-            dist.destroy_process_group()
+    history = train(
+        meta, sampler, args.steps, val_sampler=val, val_every=args.val_every, val_tasks=args.val_tasks,
+        checkpoint=args.checkpoint, device=args.device, seed=args.seed,
+        allow_changed_settings=args.allow_changed_settings,
+    )
     if int(os.environ.get("RANK", "0")) > 0:  # under torchrun, rank 0 reports for all
         return 3 if history.diverged else 0
     if history.diverged:

@@ -15,6 +15,7 @@ Around that, what a real run needs:
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import math
 import os
@@ -97,7 +98,14 @@ def _distributed(device: torch.device) -> tuple[int, int]:
             store, rank, world = next(dist.rendezvous("env://"))
             dist.init_process_group(backend, store=dist.PrefixStore(f"mlkit-restart-{restart}", store), rank=rank,
                                     world_size=world)
+        atexit.register(_leave_process_group)  # the group we joined is closed by us, before the interpreter exits
     return dist.get_rank(), dist.get_world_size()
+
+
+def _leave_process_group() -> None:
+    """Close the process group before interpreter shutdown tears down gloo's threads (it can abort otherwise)."""
+    if dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def _average_gradients(meta: MetaLearner, world: int) -> None:

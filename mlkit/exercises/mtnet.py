@@ -418,9 +418,10 @@ def race_mtnet(tnet: Any, sample_mask: Any, masked_inner_step: Any, order: int =
                 switched_on[k].append(float(m.detach().float().mean()) if isinstance(m, Tensor) else float("nan"))
             adapted = call(step_, "masked_inner_step", theta, masks, batch.x_support[t], batch.y_support[t], alpha)
             losses.append(F.mse_loss(call(network, "tnet", batch.x_query[t], adapted), batch.y_query[t]))
+        value = descend(torch.stack(losses).mean(), student_optimizer)
         for k, values in switched_on.items():
             fractions["yours"][k].append(sum(values) / len(values))
-        return descend(torch.stack(losses).mean(), student_optimizer)
+        return value
 
     def mlkit_step(batch: TaskBatch) -> float:
         noise = uniforms[index[id(batch)]]
